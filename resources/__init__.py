@@ -1,0 +1,1 @@
+"""Package data: bundled fonts, icons and policy profiles (found with importlib.resources)."""

@@ -1,0 +1,375 @@
+"""The ``Clinic`` facade: the one object screens, the command line and scripts talk to.
+
+As Anki's ``Collection``: it owns the database, the current policy profile and the clock. Each
+write method is a single ``db.atomic()`` block, so an action lands whole or not at all, and goes
+through ``Store`` so the sync columns and the change log stay right. It never imports Qt.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from clinic_app.domain import codes, ids, pinyin, validate
+from clinic_app.domain.models import Condition, Contract, Doctor, Household, Place, Resident, Team
+from clinic_app.domain.policy import PolicyLibrary, Profile, load_library
+from clinic_app.errors import ClinicError, DuplicateResident, NotFoundError, ValidationFailed
+from clinic_app.storage import db as storage_db
+from clinic_app.storage import queries
+from clinic_app.storage.store import NotFound, Store
+
+APP_NAME = "clinic-app"
+APP_AUTHOR = "clinic-app"
+
+# Resident fields a person may edit directly (identity fields go through the ID check).
+RESIDENT_FIELDS = (
+    "name", "id_number", "sex", "birth_date", "phone", "ethnicity", "poverty_category",
+    "poverty_status", "insurance", "insurance_no", "disability", "disability_grade",
+    "treatment_batch", "relation", "notes",
+)
+
+
+def default_db_path() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME, APP_AUTHOR)) / "clinic.db"
+
+
+@dataclass
+class CheckReport:
+    problems: list[str]
+    counts: dict[str, int]
+    schema: list[str]
+    path: str
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class SavedResident:
+    id: str
+    warnings: list[str] = field(default_factory=list)
+
+
+class Clinic:
+    """An open register. Use ``Clinic.open(path)``; close it (or use ``with``) when done."""
+
+    def __init__(self, database: Any, path: Path | None, *, user: str = "",
+                 today: Callable[[], dt.date] = dt.date.today) -> None:
+        self.db = database
+        self.path = path
+        self.store = Store(database, user or _os_user())
+        self._today = today
+        self._library: PolicyLibrary | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+    @classmethod
+    def open(cls, path: Path | str | None = None, *, user: str = "",
+             today: Callable[[], dt.date] = dt.date.today) -> Clinic:
+        target = Path(path) if path is not None else default_db_path()
+        database = storage_db.open_database(target)
+        return cls(database, target, user=user, today=today)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Clinic:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def today(self) -> dt.date:
+        return self._today()
+
+    @contextmanager
+    def _write(self) -> Iterator[Store]:
+        """One action = one transaction; SQLite errors become Chinese ClinicErrors."""
+        try:
+            with self.db.atomic():
+                yield self.store
+        except sqlite3.Error as exc:
+            raise ClinicError(f"保存失败，数据未改动：{storage_db.explain(exc)}") from exc
+
+    # ------------------------------------------------------------------ settings & policy
+    @property
+    def library(self) -> PolicyLibrary:
+        if self._library is None:
+            self._library = load_library()
+        return self._library
+
+    @property
+    def profile(self) -> Profile:
+        return self.library.get(self.store.meta("profile_id") or "national")
+
+    def set_profile(self, profile_id: str) -> None:
+        self.library.get(profile_id)  # raises with the list of known profiles
+        with self._write() as store:
+            store.set_meta("profile_id", profile_id)
+
+    def setting(self, key: str, default: str | None = None) -> str | None:
+        return self.store.meta(f"setting.{key}", default)
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self._write() as store:
+            store.set_meta(f"setting.{key}", value)
+
+    # ------------------------------------------------------------------ places, people
+    def add_place(self, kind: str, name: str, parent_id: str | None = None, code: str = "") -> str:
+        if kind not in codes.PLACE_KINDS:
+            raise ValidationFailed({"kind": f"未知的地点类型 {kind}"})
+        if not name.strip():
+            raise ValidationFailed({"name": "地名不能为空"})
+        with self._write() as store:
+            return store.insert("places", {"kind": kind, "name": name.strip(),
+                                           "parent_id": parent_id, "code": code})
+
+    def places(self, kind: str | None = None) -> list[Place]:
+        return [Place.from_row(r) for r in queries.places(self.store, kind)]
+
+    def place(self, place_id: str) -> Place:
+        return Place.from_row(self._get("places", place_id))
+
+    def add_household(self, village_id: str, household_no: str = "", *, group_name: str = "",
+                      address: str = "", phone: str = "", poverty_category: str = "") -> str:
+        problems = {}
+        if household_no and queries.household_by_no(self.store, household_no):
+            problems["household_no"] = f"户编号 {household_no} 已存在"
+        if (problem := validate.phone_problem(phone)) is not None:
+            problems["phone"] = problem
+        if problems:
+            raise ValidationFailed(problems)
+        with self._write() as store:
+            return store.insert("households", {
+                "household_no": household_no, "village_id": village_id,
+                "group_name": group_name, "address": address,
+                "phone": validate.clean_phone(phone), "poverty_category": poverty_category})
+
+    def household(self, household_id: str) -> Household:
+        return Household.from_row(self._get("households", household_id))
+
+    def members(self, household_id: str) -> list[Resident]:
+        return [Resident.from_row(r) for r in queries.household_members(self.store, household_id)]
+
+    def check_resident(self, values: Mapping[str, Any], *, resident_id: str | None = None
+                       ) -> tuple[dict[str, Any], list[str]]:
+        """Validate and normalise resident fields (for forms to call as the user types).
+
+        Returns (clean values, warnings); raises ValidationFailed or DuplicateResident.
+        """
+        clean = dict(values)
+        problems: dict[str, str] = {}
+        warnings: list[str] = []
+        if "name" in clean:
+            clean["name"] = validate.clean_name(clean["name"])
+            if (problem := validate.name_problem(clean["name"])) is not None:
+                problems["name"] = problem
+        if "phone" in clean:
+            if (problem := validate.phone_problem(clean["phone"])) is not None:
+                problems["phone"] = problem
+            clean["phone"] = validate.clean_phone(clean["phone"])
+        if clean.get("id_number"):
+            try:
+                parsed = ids.parse(clean["id_number"], today=self.today())
+            except ids.IdNumberError as exc:
+                problems["id_number"] = str(exc)
+            else:
+                clean["id_number"] = parsed.number
+                warnings += parsed.warnings
+                given_sex = clean.get("sex")
+                if given_sex and given_sex != parsed.sex:
+                    warnings.append(f"填写的性别“{given_sex}”与身份证号（{parsed.sex}）不符，"
+                                    "已按身份证号记录")
+                clean["sex"] = parsed.sex
+                clean["birth_date"] = parsed.birth_date.isoformat()
+                existing = queries.resident_by_id_number(self.store, parsed.number)
+                if existing and existing["id"] != resident_id:
+                    raise DuplicateResident(existing["id"], existing["name"], parsed.number)
+        elif "id_number" in clean:
+            clean["id_number"] = None
+        if clean.get("sex") not in (None, "", *codes.SEXES):
+            problems["sex"] = "性别只能是男或女"
+        if problems:
+            raise ValidationFailed(problems)
+        return clean, warnings
+
+    def add_resident(self, household_id: str | None, relation: str = "",
+                     **values: Any) -> SavedResident:
+        unknown = set(values) - set(RESIDENT_FIELDS) - {"status"}
+        if unknown:
+            raise ValueError(f"unknown resident fields {unknown}")
+        values.setdefault("name", "")
+        clean, warnings = self.check_resident(values)
+        clean["relation"] = relation
+        clean["household_id"] = household_id
+        self._add_pinyin(clean)
+        with self._write() as store:
+            resident_id = store.insert("residents", clean)
+            self._index(store, resident_id, clean)
+            if household_id and relation == "户主":
+                store.update("households", household_id, {"head_id": resident_id})
+        return SavedResident(resident_id, warnings)
+
+    def update_resident(self, resident_id: str, **changes: Any) -> SavedResident:
+        unknown = set(changes) - set(RESIDENT_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown resident fields {unknown}")
+        current = self._get("residents", resident_id)
+        clean, warnings = self.check_resident(changes, resident_id=resident_id)
+        if "name" in clean:
+            self._add_pinyin(clean)
+        with self._write() as store:
+            diff = store.update("residents", resident_id, clean)
+            if diff.keys() & {"name", "id_number", "phone"}:
+                merged = {**current, **clean}
+                self._index(store, resident_id, merged)
+        return SavedResident(resident_id, warnings)
+
+    @staticmethod
+    def _add_pinyin(values: dict[str, Any]) -> None:
+        keys = pinyin.name_keys(values.get("name", ""))
+        values["name_pinyin"] = keys.joined_full()
+        values["name_initials"] = keys.joined_initials()
+
+    @staticmethod
+    def _index(store: Store, resident_id: str, values: Mapping[str, Any]) -> None:
+        queries.replace_search_keys(store, {resident_id: queries.search_key_rows(
+            resident_id, values.get("name", ""), values.get("id_number"),
+            values.get("phone", "") or "")})
+
+    def resident(self, resident_id: str) -> Resident:
+        return Resident.from_row(self._get("residents", resident_id))
+
+    def set_head(self, household_id: str, resident_id: str) -> None:
+        member = self._get("residents", resident_id)
+        if member["household_id"] != household_id:
+            raise ValidationFailed({"head_id": f"{member['name']} 不是本户成员"})
+        household = self._get("households", household_id)
+        with self._write() as store:
+            old = household["head_id"]
+            if old and old != resident_id:
+                store.update("residents", old, {"relation": "其他"})
+            store.update("residents", resident_id, {"relation": "户主"})
+            store.update("households", household_id, {"head_id": resident_id})
+
+    def end_residence(self, resident_id: str, status: str, on: dt.date, reason: str = "") -> None:
+        """Mark a resident moved, deceased or lifted out; the record and history stay."""
+        if status not in ("moved", "deceased", "lifted"):
+            raise ValidationFailed({"status": f"未知的状态 {status}"})
+        with self._write() as store:
+            store.update("residents", resident_id, {"status": status, "status_date": on,
+                                                    "status_reason": reason})
+
+    def add_condition(self, resident_id: str, code: str, diagnosed_on: dt.date | None = None,
+                      name: str = "") -> str:
+        self._get("residents", resident_id)
+        if not code:
+            raise ValidationFailed({"code": "病种不能为空"})
+        with self._write() as store:
+            return store.insert("conditions", {
+                "resident_id": resident_id, "code": code,
+                "name": name or codes.label(codes.CONDITIONS, code),
+                "diagnosed_on": diagnosed_on})
+
+    def conditions(self, resident_id: str) -> list[Condition]:
+        return [Condition.from_row(r) for r in queries.conditions_of(self.store, resident_id)]
+
+    # ------------------------------------------------------------------ doctors, contracts
+    def add_team(self, name: str, phone: str = "", place_id: str | None = None) -> str:
+        with self._write() as store:
+            return store.insert("teams", {"name": name, "phone": validate.clean_phone(phone),
+                                          "place_id": place_id})
+
+    def add_doctor(self, name: str, *, role: str = "village_doctor", phone: str = "",
+                   team_id: str | None = None, place_id: str | None = None) -> str:
+        if (problem := validate.phone_problem(phone)) is not None:
+            raise ValidationFailed({"phone": problem})
+        with self._write() as store:
+            return store.insert("doctors", {"name": name, "role": role,
+                                            "phone": validate.clean_phone(phone),
+                                            "team_id": team_id, "place_id": place_id})
+
+    def doctor(self, doctor_id: str) -> Doctor:
+        return Doctor.from_row(self._get("doctors", doctor_id))
+
+    def team(self, team_id: str) -> Team:
+        return Team.from_row(self._get("teams", team_id))
+
+    def sign_contract(self, resident_id: str, *, team_id: str | None, doctor_id: str | None,
+                      package_code: str, start_on: dt.date, agreement_no: str = "") -> str:
+        profile = self.profile
+        package = profile.package(package_code, start_on)
+        if package is None:
+            known = "、".join(p.code for p in profile.packages(start_on))
+            raise ValidationFailed({"package_code": f"服务包 {package_code} 不在当前政策配置中"
+                                                    f"（可选：{known}）"})
+        months = profile.value("contract.term_months", start_on)
+        end_on = add_months(start_on, months) - dt.timedelta(days=1)
+        services = [{"code": s.code, "name": s.name, "times": s.times} for s in package.services]
+        with self._write() as store:
+            return store.insert("contracts", {
+                "resident_id": resident_id, "team_id": team_id, "doctor_id": doctor_id,
+                "profile_id": profile.id, "package_code": package_code, "services": services,
+                "signed_on": self.today() if start_on >= self.today() else start_on,
+                "start_on": start_on, "end_on": end_on, "agreement_no": agreement_no})
+
+    def contracts(self, resident_id: str) -> list[Contract]:
+        return [Contract.from_row(r)
+                for r in queries.rows_of(self.store, "contracts", "resident_id", resident_id,
+                                         "start_on")]
+
+    # ------------------------------------------------------------------ search & check
+    def search(self, query: str, limit: int = 50) -> list[dict[str, Any]]:
+        hits = queries.search_ids(self.store, query, limit)
+        expiring = self.profile.value("contract.expiring_soon_days", default=30)
+        rows = queries.resident_summaries(self.store, [h.resident_id for h in hits],
+                                          self.today(), expiring)
+        ranks = {h.resident_id: h.rank for h in hits}
+        today = self.today()
+        for row in rows:
+            row["rank"] = ranks[row["id"]]
+            birth = dt.date.fromisoformat(row["birth_date"]) if row["birth_date"] else None
+            row["age"] = ids.age_on(birth, today) if birth else None
+            row["masked_id"] = ids.mask(row["id_number"] or "")
+        return rows
+
+    def check(self) -> CheckReport:
+        return CheckReport(queries.integrity_problems(self.store),
+                           queries.table_counts(self.store),
+                           storage_db.applied_migrations(self.db), str(self.path))
+
+    def history(self, table: str, row_id: str) -> list[dict[str, Any]]:
+        return self.store.history(table, row_id)
+
+    # ------------------------------------------------------------------ helpers
+    def _get(self, table: str, row_id: str) -> dict[str, Any]:
+        try:
+            return self.store.get(table, row_id)
+        except NotFound:
+            raise NotFoundError(f"找不到记录（{table} {row_id}）") from None
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for candidate in (day.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, min(day.day, candidate))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""

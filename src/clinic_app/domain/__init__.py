@@ -1,0 +1,1 @@
+"""Pure-Python domain rules: ID numbers, pinyin, codes, policy profiles, demo data. No Qt."""

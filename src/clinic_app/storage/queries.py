@@ -1,0 +1,266 @@
+"""Read queries of the register: search, lookups, integrity check, counts.
+
+Search uses index range queries only (``key >= ? AND key < ?``), never ``LIKE 'x%'`` (which
+SQLite does not index by default) — see ENGINEERING-NOTES. Only a Chinese substring that is not
+a prefix falls back to a bounded scan.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from clinic_app.domain import pinyin
+from clinic_app.storage.schema import SYNCED_TABLES
+from clinic_app.storage.store import Store
+
+# Candidate rank: lower is better. Exact ID first, then name prefix, then the rest.
+RANK_EXACT_ID = 0
+RANK_EXACT_NAME = 1
+RANK_NAME_PREFIX = 2
+RANK_OTHER_READING = 3  # 方 read as "wang": found, but after the real 王s
+RANK_ID_OR_PHONE = 4
+RANK_HOUSEHOLD = 5
+RANK_SUBSTRING = 6
+
+# search_keys.kind: f/i = primary full pinyin / initials, F/I = other readings,
+# r = reversed ID number, p = phone, q = reversed phone.
+
+CANDIDATE_CAP = 5000  # per source; a query matching more is too vague to page through anyway
+
+
+def _upper_bound(prefix: str) -> str:
+    """The smallest string greater than every string starting with prefix."""
+    return prefix + "\U0010ffff"
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    resident_id: str
+    rank: int
+
+
+def _classify(query: str) -> tuple[str, str]:
+    text = query.strip()
+    compact = text.replace(" ", "")
+    if not compact:
+        return "empty", ""
+    if pinyin.is_pinyin_query(compact):
+        return "pinyin", compact.lower()
+    if compact[:-1].isdigit() and (compact[-1].isdigit() or compact[-1] in "xX"):
+        return "digits", compact.upper()
+    return "text", compact
+
+
+def search_ids(store: Store, query: str, limit: int = 50) -> list[SearchHit]:
+    """Resident ids matching query, best first. Deleted residents never match."""
+    kind, q = _classify(query)
+    if kind == "empty":
+        return []
+    parts: list[tuple[str, list[Any]]] = []
+
+    def key_range(key_kind: str, prefix: str, exact_rank: int, prefix_rank: int) -> None:
+        parts.append((
+            "SELECT resident_id AS rid, CASE WHEN key = ? THEN ? ELSE ? END AS rank "
+            "FROM search_keys WHERE kind = ? AND key >= ? AND key < ? LIMIT ?",
+            [prefix, exact_rank, prefix_rank, key_kind, prefix, _upper_bound(prefix),
+             CANDIDATE_CAP],
+        ))
+
+    if kind == "pinyin":
+        key_range("i", q, RANK_EXACT_NAME, RANK_NAME_PREFIX)
+        key_range("I", q, RANK_OTHER_READING, RANK_OTHER_READING)
+        if len(q) >= 2:
+            key_range("f", q, RANK_EXACT_NAME, RANK_NAME_PREFIX)
+            key_range("F", q, RANK_OTHER_READING, RANK_OTHER_READING)
+    elif kind == "digits":
+        if len(q) == 18:
+            parts.append(("SELECT id AS rid, ? AS rank FROM residents WHERE id_number = ?",
+                          [RANK_EXACT_ID, q]))
+        if len(q) >= 4:
+            key_range("r", q[::-1], RANK_ID_OR_PHONE, RANK_ID_OR_PHONE)  # last digits of ID
+            key_range("p", q, RANK_ID_OR_PHONE, RANK_ID_OR_PHONE)  # phone prefix
+            key_range("q", q[::-1], RANK_ID_OR_PHONE, RANK_ID_OR_PHONE)  # last digits of phone
+        if len(q) >= 6:
+            parts.append((
+                "SELECT id AS rid, ? AS rank FROM residents WHERE id_number >= ? "
+                "AND id_number < ? LIMIT ?", [RANK_ID_OR_PHONE, q, _upper_bound(q), CANDIDATE_CAP]))
+    else:
+        parts.append((
+            "SELECT id AS rid, CASE WHEN name = ? THEN ? ELSE ? END AS rank FROM residents "
+            "WHERE name >= ? AND name < ? LIMIT ?",
+            [q, RANK_EXACT_NAME, RANK_NAME_PREFIX, q, _upper_bound(q), CANDIDATE_CAP]))
+    if kind in ("digits", "text") or (kind == "pinyin" and any(c.isdigit() for c in q)):
+        parts.append((
+            "SELECT r.id AS rid, ? AS rank FROM households h JOIN residents r "
+            "ON r.household_id = h.id WHERE h.household_no >= ? AND h.household_no < ? "
+            "AND h.deleted = 0 LIMIT ?", [RANK_HOUSEHOLD, q, _upper_bound(q), CANDIDATE_CAP]))
+    union = " UNION ALL ".join(f"SELECT * FROM ({sql})" for sql, _ in parts)
+    params = [p for _, ps in parts for p in ps]
+    sql = (
+        f"SELECT c.rid, MIN(c.rank) AS rank FROM ({union}) c JOIN residents r ON r.id = c.rid "
+        "WHERE r.deleted = 0 GROUP BY c.rid "
+        "ORDER BY rank, r.status <> 'active', length(r.name), r.name, r.id LIMIT ?"
+    )
+    hits = [SearchHit(rid, rank) for rid, rank in store.db.execute(sql, [*params, limit])]
+    if kind == "text" and len(hits) < limit and len(q) >= 2:
+        # A part of a name that is not its start (三 in 张三): bounded scan, after the rest.
+        seen = {h.resident_id for h in hits}
+        for (rid,) in store.db.execute(
+            "SELECT id FROM residents WHERE deleted = 0 AND instr(name, ?) > 1 "
+            "ORDER BY length(name), name LIMIT ?", [q, limit]):
+            if rid not in seen and len(hits) < limit:
+                hits.append(SearchHit(rid, RANK_SUBSTRING))
+    return hits
+
+
+def search_key_rows(resident_id: str, name: str, id_number: str | None,
+                    phone: str) -> list[tuple[str, str, str]]:
+    """The (key, kind, resident_id) rows that make a resident findable."""
+    keys = pinyin.name_keys(name)
+    rows = [(k, "f" if n == 0 else "F", resident_id) for n, k in enumerate(keys.full)]
+    rows += [(k, "i" if n == 0 else "I", resident_id) for n, k in enumerate(keys.initials)]
+    if id_number:
+        rows.append((id_number[::-1], "r", resident_id))
+    digits = "".join(c for c in phone if c.isdigit())
+    if len(digits) >= 4:
+        rows.append((digits, "p", resident_id))
+        rows.append((digits[::-1], "q", resident_id))
+    return rows
+
+
+def replace_search_keys(store: Store, rows_by_resident: dict[str, list[tuple[str, str, str]]]
+                        ) -> None:
+    store.db.conn.executemany("DELETE FROM search_keys WHERE resident_id = ?",
+                              [(rid,) for rid in rows_by_resident])
+    store.db.conn.executemany("INSERT INTO search_keys(key, kind, resident_id) VALUES (?, ?, ?)",
+                              [row for rows in rows_by_resident.values() for row in rows])
+
+
+def resident_summaries(store: Store, resident_ids: Sequence[str], on: dt.date,
+                       expiring_days: int = 30) -> list[dict[str, Any]]:
+    """Display rows for search results and lists, in the order of resident_ids."""
+    if not resident_ids:
+        return []
+    marks = ", ".join("?" for _ in resident_ids)
+    rows = store.rows(f"""
+        SELECT r.id, r.name, r.sex, r.birth_date, r.id_number, r.phone, r.status, r.relation,
+               r.poverty_category, r.household_id, h.household_no, h.group_name,
+               v.name AS village, head.name AS head_name
+        FROM residents r
+        LEFT JOIN households h ON h.id = r.household_id
+        LEFT JOIN places v ON v.id = h.village_id
+        LEFT JOIN residents head ON head.id = h.head_id
+        WHERE r.id IN ({marks})""", list(resident_ids))
+    conditions: dict[str, list[str]] = {}
+    for rid, code, name in store.db.execute(
+            f"SELECT resident_id, code, name FROM conditions WHERE resident_id IN ({marks}) "
+            "AND deleted = 0 AND status = 'active' ORDER BY diagnosed_on", list(resident_ids)):
+        conditions.setdefault(rid, []).append(name or code)
+    contracts: dict[str, tuple[str, str | None]] = {}
+    for rid, end_on, ended_on in store.db.execute(
+            f"SELECT resident_id, end_on, ended_on FROM contracts WHERE resident_id IN ({marks}) "
+            "AND deleted = 0 ORDER BY start_on", list(resident_ids)):
+        contracts[rid] = (end_on, ended_on)  # the latest contract wins
+    by_id = {}
+    for row in rows:
+        row["conditions"] = conditions.get(row["id"], [])
+        row["contract_status"] = _contract_status(contracts.get(row["id"]), on, expiring_days)
+        by_id[row["id"]] = row
+    return [by_id[rid] for rid in resident_ids if rid in by_id]
+
+
+def _contract_status(contract: tuple[str, str | None] | None, on: dt.date,
+                     expiring_days: int) -> str:
+    if contract is None:
+        return "none"
+    end_on, ended_on = contract
+    if ended_on and ended_on <= on.isoformat():
+        return "ended"
+    end = dt.date.fromisoformat(end_on)
+    if end < on:
+        return "expired"
+    if (end - on).days <= expiring_days:
+        return "expiring"
+    return "active"
+
+
+def table_counts(store: Store, tables: Iterable[str] = SYNCED_TABLES) -> dict[str, int]:
+    out = {}
+    for table in tables:
+        out[table] = store.db.execute(
+            f"SELECT count(*) FROM {table} WHERE deleted = 0").fetchone()[0]
+    return out
+
+
+def integrity_problems(store: Store) -> list[str]:
+    """Everything that is wrong with the file or its relations, in Chinese. Empty = healthy."""
+    problems: list[str] = []
+    result = [r[0] for r in store.db.execute("PRAGMA integrity_check").fetchall()]
+    if result != ["ok"]:
+        problems += [f"文件完整性：{r}" for r in result[:20]]
+    for table, rowid, parent, _ in store.db.execute("PRAGMA foreign_key_check").fetchall()[:20]:
+        problems.append(f"外键：{table} 第 {rowid} 行引用了不存在的 {parent}")
+    checks = [
+        ("户主不是本户成员",
+         "SELECT count(*) FROM households h JOIN residents r ON r.id = h.head_id "
+         "WHERE h.deleted = 0 AND r.household_id <> h.id"),
+        ("在册居民缺少搜索索引",
+         "SELECT count(*) FROM residents r WHERE r.deleted = 0 AND NOT EXISTS "
+         "(SELECT 1 FROM search_keys k WHERE k.resident_id = r.id)"),
+        ("改动计数器落后于记录",
+         "SELECT count(*) FROM change_log WHERE device_id = (SELECT value FROM meta WHERE "
+         "key = 'device_id') AND change_seq > (SELECT CAST(value AS INTEGER) FROM meta "
+         "WHERE key = 'change_counter')"),
+        ("记录没有对应的改动日志",
+         "SELECT count(*) FROM residents r WHERE NOT EXISTS (SELECT 1 FROM change_log c "
+         "WHERE c.table_name = 'residents' AND c.row_id = r.id)"),
+        ("药品发放金额分摊与总额不符",
+         "SELECT count(*) FROM deliveries WHERE insurance_fen + free_fund_fen + patient_fen "
+         "<> quantity * unit_price_fen"),
+    ]
+    for label, sql in checks:
+        count = store.db.execute(sql).fetchone()[0]
+        if count:
+            problems.append(f"{label}：{count} 处")
+    return problems
+
+
+def places(store: Store, kind: str | None = None) -> list[dict[str, Any]]:
+    if kind:
+        return store.rows("SELECT * FROM places WHERE deleted = 0 AND kind = ? ORDER BY name",
+                          [kind])
+    return store.rows("SELECT * FROM places WHERE deleted = 0 ORDER BY kind, name")
+
+
+def household_members(store: Store, household_id: str) -> list[dict[str, Any]]:
+    return store.rows(
+        "SELECT * FROM residents WHERE household_id = ? AND deleted = 0 "
+        "ORDER BY relation <> '户主', birth_date", [household_id])
+
+
+def resident_by_id_number(store: Store, id_number: str) -> dict[str, Any] | None:
+    rows = store.rows("SELECT * FROM residents WHERE id_number = ? AND deleted = 0", [id_number])
+    return rows[0] if rows else None
+
+
+def household_by_no(store: Store, household_no: str) -> dict[str, Any] | None:
+    rows = store.rows("SELECT * FROM households WHERE household_no = ? AND deleted = 0",
+                      [household_no])
+    return rows[0] if rows else None
+
+
+def conditions_of(store: Store, resident_id: str) -> list[dict[str, Any]]:
+    return store.rows("SELECT * FROM conditions WHERE resident_id = ? AND deleted = 0 "
+                      "ORDER BY diagnosed_on", [resident_id])
+
+
+def rows_of(store: Store, table: str, column: str, value: Any,
+            order: str = "created_at") -> list[dict[str, Any]]:
+    """All live rows of a synced table where column = value (both from code, never the user)."""
+    if table not in SYNCED_TABLES:
+        raise ValueError(table)
+    return store.rows(f"SELECT * FROM {table} WHERE {column} = ? AND deleted = 0 "
+                      f"ORDER BY {order}", [value])

@@ -1,0 +1,246 @@
+"""The register's schema as named forward migrations (sqlite-utils ``Migrations``).
+
+Rules: a migration that has landed is never edited — change the schema by adding a new one at
+the end. Every synced table carries the sync columns (``SYNC_COLUMNS``): a random UUID key,
+created/modified times, the device that last changed the row, that device's change counter, and
+a tombstone flag (rows are never deleted, only marked). Derived values (overdue, counts, balances)
+are not stored. Local-only tables (``meta``, ``change_log``, ``search_keys``) do not sync.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+MIGRATION_SET = "clinic_app"
+MIGRATIONS = sqlite_utils.Migrations(MIGRATION_SET)
+
+SYNC_COLUMNS = """
+    id TEXT PRIMARY KEY NOT NULL,
+    created_at TEXT NOT NULL,
+    modified_at TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    change_seq INTEGER NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1))
+"""
+
+# Tables whose rows travel between devices (each has SYNC_COLUMNS), in dependency order.
+SYNCED_TABLES = (
+    "places",
+    "households",
+    "residents",
+    "conditions",
+    "teams",
+    "doctors",
+    "contracts",
+    "follow_ups",
+    "checkups",
+    "medicine_boxes",
+    "box_items",
+    "deliveries",
+)
+
+
+def _table(name: str, body: str) -> str:
+    return f"CREATE TABLE {name} ({SYNC_COLUMNS}, {body})"
+
+
+@MIGRATIONS(name="m0001_initial")
+def m0001_initial(db: sqlite_utils.Database) -> None:
+    statements = [
+        # Local settings of this installation: device id, change counter, clinic and profile.
+        "CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT)",
+        _table("places", """
+            kind TEXT NOT NULL CHECK (kind IN ('county', 'township', 'village', 'group')),
+            name TEXT NOT NULL,
+            code TEXT NOT NULL DEFAULT '',
+            parent_id TEXT REFERENCES places(id)
+        """),
+        _table("households", """
+            household_no TEXT NOT NULL DEFAULT '',
+            village_id TEXT NOT NULL REFERENCES places(id),
+            group_name TEXT NOT NULL DEFAULT '',
+            address TEXT NOT NULL DEFAULT '',
+            head_id TEXT REFERENCES residents(id) DEFERRABLE INITIALLY DEFERRED,
+            phone TEXT NOT NULL DEFAULT '',
+            poverty_category TEXT NOT NULL DEFAULT '',
+            notes TEXT NOT NULL DEFAULT ''
+        """),
+        _table("residents", """
+            household_id TEXT REFERENCES households(id) DEFERRABLE INITIALLY DEFERRED,
+            relation TEXT NOT NULL DEFAULT '',
+            name TEXT NOT NULL,
+            name_pinyin TEXT NOT NULL DEFAULT '',
+            name_initials TEXT NOT NULL DEFAULT '',
+            id_number TEXT,
+            sex TEXT NOT NULL DEFAULT '' CHECK (sex IN ('男', '女', '')),
+            birth_date TEXT,
+            phone TEXT NOT NULL DEFAULT '',
+            ethnicity TEXT NOT NULL DEFAULT '',
+            poverty_category TEXT NOT NULL DEFAULT '',
+            poverty_status TEXT NOT NULL DEFAULT '',
+            insurance TEXT NOT NULL DEFAULT '',
+            insurance_no TEXT NOT NULL DEFAULT '',
+            disability TEXT NOT NULL DEFAULT '',
+            disability_grade TEXT NOT NULL DEFAULT '',
+            treatment_batch TEXT NOT NULL DEFAULT 'none',
+            status TEXT NOT NULL DEFAULT 'active',
+            status_date TEXT,
+            status_reason TEXT NOT NULL DEFAULT '',
+            notes TEXT NOT NULL DEFAULT ''
+        """),
+        _table("conditions", """
+            resident_id TEXT NOT NULL REFERENCES residents(id),
+            code TEXT NOT NULL,
+            name TEXT NOT NULL DEFAULT '',
+            diagnosed_on TEXT,
+            status TEXT NOT NULL DEFAULT 'active',
+            closed_on TEXT,
+            close_reason TEXT NOT NULL DEFAULT '',
+            notes TEXT NOT NULL DEFAULT ''
+        """),
+        _table("teams", """
+            name TEXT NOT NULL,
+            phone TEXT NOT NULL DEFAULT '',
+            place_id TEXT REFERENCES places(id),
+            leader_id TEXT REFERENCES doctors(id) DEFERRABLE INITIALLY DEFERRED
+        """),
+        _table("doctors", """
+            name TEXT NOT NULL,
+            role TEXT NOT NULL DEFAULT 'village_doctor',
+            phone TEXT NOT NULL DEFAULT '',
+            team_id TEXT REFERENCES teams(id),
+            place_id TEXT REFERENCES places(id),
+            active INTEGER NOT NULL DEFAULT 1
+        """),
+        _table("contracts", """
+            resident_id TEXT NOT NULL REFERENCES residents(id),
+            team_id TEXT REFERENCES teams(id),
+            doctor_id TEXT REFERENCES doctors(id),
+            profile_id TEXT NOT NULL DEFAULT 'national',
+            package_code TEXT NOT NULL,
+            services TEXT NOT NULL DEFAULT '[]',
+            signed_on TEXT NOT NULL,
+            start_on TEXT NOT NULL,
+            end_on TEXT NOT NULL,
+            agreement_no TEXT NOT NULL DEFAULT '',
+            ended_on TEXT,
+            end_reason TEXT NOT NULL DEFAULT '',
+            renewed_from_id TEXT REFERENCES contracts(id)
+        """),
+        _table("follow_ups", """
+            resident_id TEXT NOT NULL REFERENCES residents(id),
+            form TEXT NOT NULL,
+            visit_date TEXT NOT NULL,
+            method TEXT NOT NULL DEFAULT 'clinic',
+            doctor_id TEXT REFERENCES doctors(id),
+            sbp INTEGER,
+            dbp INTEGER,
+            heart_rate INTEGER,
+            weight_kg REAL,
+            height_cm REAL,
+            fasting_glucose REAL,
+            classification TEXT NOT NULL DEFAULT '',
+            proposed_classification TEXT NOT NULL DEFAULT '',
+            next_visit_on TEXT,
+            proposed_next_on TEXT,
+            override_reason TEXT NOT NULL DEFAULT '',
+            referral_reason TEXT NOT NULL DEFAULT '',
+            referral_to TEXT NOT NULL DEFAULT '',
+            data TEXT NOT NULL DEFAULT '{}',
+            supersedes_id TEXT REFERENCES follow_ups(id)
+        """),
+        _table("checkups", """
+            resident_id TEXT NOT NULL REFERENCES residents(id),
+            checkup_date TEXT NOT NULL,
+            doctor_id TEXT REFERENCES doctors(id),
+            sbp INTEGER,
+            dbp INTEGER,
+            weight_kg REAL,
+            height_cm REAL,
+            fasting_glucose REAL,
+            evaluation TEXT NOT NULL DEFAULT '',
+            cost_fen INTEGER,
+            profile_id TEXT NOT NULL DEFAULT 'national',
+            data TEXT NOT NULL DEFAULT '{}',
+            supersedes_id TEXT REFERENCES checkups(id)
+        """),
+        _table("medicine_boxes", """
+            resident_id TEXT NOT NULL REFERENCES residents(id),
+            opened_on TEXT NOT NULL,
+            notes TEXT NOT NULL DEFAULT ''
+        """),
+        _table("box_items", """
+            box_id TEXT NOT NULL REFERENCES medicine_boxes(id),
+            medicine TEXT NOT NULL,
+            strength TEXT NOT NULL DEFAULT '',
+            dose TEXT NOT NULL DEFAULT '',
+            condition_code TEXT NOT NULL DEFAULT '',
+            units_per_day REAL,
+            active INTEGER NOT NULL DEFAULT 1
+        """),
+        _table("deliveries", """
+            box_id TEXT NOT NULL REFERENCES medicine_boxes(id),
+            resident_id TEXT NOT NULL REFERENCES residents(id),
+            item_id TEXT REFERENCES box_items(id),
+            delivered_on TEXT NOT NULL,
+            medicine TEXT NOT NULL,
+            quantity INTEGER NOT NULL CHECK (quantity <> 0),
+            unit TEXT NOT NULL DEFAULT '盒',
+            unit_price_fen INTEGER NOT NULL CHECK (unit_price_fen >= 0),
+            insurance_fen INTEGER NOT NULL DEFAULT 0,
+            free_fund_fen INTEGER NOT NULL DEFAULT 0,
+            patient_fen INTEGER NOT NULL DEFAULT 0,
+            receipt_no TEXT NOT NULL DEFAULT '',
+            delivered_by TEXT REFERENCES doctors(id),
+            location TEXT NOT NULL DEFAULT 'home',
+            corrects_id TEXT REFERENCES deliveries(id),
+            notes TEXT NOT NULL DEFAULT '',
+            CHECK (insurance_fen + free_fund_fen + patient_fen = quantity * unit_price_fen)
+        """),
+        # Audit trail and the source of incremental sync: one row per insert/update/delete.
+        """CREATE TABLE change_log (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            device_id TEXT NOT NULL,
+            change_seq INTEGER NOT NULL,
+            user TEXT NOT NULL DEFAULT '',
+            table_name TEXT NOT NULL,
+            row_id TEXT NOT NULL,
+            op TEXT NOT NULL CHECK (op IN ('insert', 'update', 'delete')),
+            fields TEXT
+        )""",
+        # Local search index (rebuilt from residents; not synced): pinyin spellings, reversed ID
+        # number (to find by the last digits with an index range), phone.
+        """CREATE TABLE search_keys (
+            key TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            resident_id TEXT NOT NULL REFERENCES residents(id)
+        )""",
+        "CREATE INDEX search_keys_key ON search_keys(key)",
+        "CREATE INDEX search_keys_resident ON search_keys(resident_id)",
+        "CREATE INDEX places_parent ON places(parent_id)",
+        "CREATE UNIQUE INDEX households_no ON households(household_no) "
+        "WHERE household_no <> '' AND deleted = 0",
+        "CREATE INDEX households_village ON households(village_id)",
+        "CREATE UNIQUE INDEX residents_id_number ON residents(id_number) "
+        "WHERE id_number IS NOT NULL AND deleted = 0",
+        "CREATE INDEX residents_household ON residents(household_id)",
+        "CREATE INDEX residents_name ON residents(name)",
+        "CREATE INDEX conditions_resident ON conditions(resident_id)",
+        "CREATE INDEX conditions_code ON conditions(code, status)",
+        "CREATE INDEX doctors_team ON doctors(team_id)",
+        "CREATE INDEX contracts_resident ON contracts(resident_id)",
+        "CREATE INDEX contracts_end ON contracts(end_on)",
+        "CREATE INDEX follow_ups_resident ON follow_ups(resident_id, visit_date)",
+        "CREATE INDEX follow_ups_date ON follow_ups(visit_date)",
+        "CREATE INDEX checkups_resident ON checkups(resident_id, checkup_date)",
+        "CREATE INDEX medicine_boxes_resident ON medicine_boxes(resident_id)",
+        "CREATE INDEX box_items_box ON box_items(box_id)",
+        "CREATE INDEX deliveries_resident ON deliveries(resident_id, delivered_on)",
+        "CREATE INDEX deliveries_box ON deliveries(box_id)",
+        "CREATE INDEX change_log_row ON change_log(table_name, row_id)",
+    ]
+    for table in SYNCED_TABLES:
+        statements.append(f"CREATE INDEX {table}_sync ON {table}(device_id, change_seq)")
+    for sql in statements:
+        db.execute(sql)
