@@ -341,6 +341,10 @@ class Clinic:
             row["masked_id"] = ids.mask(row["id_number"] or "")
         return rows
 
+    def count(self, table: str) -> int:
+        """Live (not deleted) rows of a synced table."""
+        return queries.table_counts(self.store, [table])[table]
+
     def check(self) -> CheckReport:
         return CheckReport(queries.integrity_problems(self.store),
                            queries.table_counts(self.store),

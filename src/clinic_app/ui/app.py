@@ -1,0 +1,72 @@
+"""Starting the window: the Qt application, the bundled Chinese font, and the first run.
+
+The bundled Noto Sans SC is registered and set as the application font explicitly, so a PC
+without Chinese fonts shows Chinese, and every PC shows the same letters.
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib import resources
+from pathlib import Path
+
+from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from clinic_app.clinic import Clinic
+from clinic_app.errors import ClinicError
+from clinic_app.storage.db import StorageError
+
+FONT_FILES = ("NotoSansSC-Regular.ttf", "NotoSansSC-Bold.ttf")
+FONT_POINT_SIZE = 10
+DEMO_RESIDENTS = 3000
+
+_font_family: str | None = None
+
+
+def load_fonts() -> str:
+    """Register the bundled fonts once; return the family name."""
+    global _font_family
+    if _font_family is not None:
+        return _font_family
+    folder = resources.files("clinic_app.resources").joinpath("fonts")
+    family = ""
+    for name in FONT_FILES:
+        data = folder.joinpath(name).read_bytes()
+        font_id = QFontDatabase.addApplicationFontFromData(data)
+        if font_id < 0:
+            raise RuntimeError(f"无法加载内置字体 {name}")
+        family = family or QFontDatabase.applicationFontFamilies(font_id)[0]
+    _font_family = family
+    return family
+
+
+def application(argv: list[str] | None = None) -> QApplication:
+    """The QApplication with the bundled font as its font (creating it if needed)."""
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(argv if argv is not None else sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("村医签约随访登记")
+    app.setOrganizationName("clinic-app")
+    font = QFont(load_fonts(), FONT_POINT_SIZE)
+    app.setFont(font)
+    return app
+
+
+def run(db_path: Path | None, *, demo_if_empty: bool = False) -> int:
+    from clinic_app.ui.main_window import MainWindow
+
+    app = application()
+    try:
+        clinic = Clinic.open(db_path)
+    except (StorageError, ClinicError) as exc:
+        QMessageBox.critical(None, "无法打开数据库", str(exc))
+        return 1
+    window = MainWindow(clinic)
+    window.show()
+    if demo_if_empty and clinic.count("residents") == 0:
+        window.generate_demo(DEMO_RESIDENTS)
+    code = app.exec()
+    clinic.close()
+    return code

@@ -1,0 +1,222 @@
+"""The main window: navigation, the always-reachable search box, and the status bar."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from clinic_app.clinic import Clinic
+from clinic_app.progress import Progress
+from clinic_app.ui.forms.ui_main_window import Ui_MainWindow
+from clinic_app.ui.models import RowsModel, search_columns
+from clinic_app.ui.tasks import Task, run_task
+
+SEARCH_DELAY_MS = 120
+SEARCH_LIMIT = 200
+
+# (key, title, what the page will hold, shown until it is built)
+NAV_PAGES = [
+    ("register", "居民档案", ""),
+    ("today", "今日待办", "今天该随访、已逾期的患者，按风险排序，附最近血压血糖和电话；"
+                        "即将到期的签约；需要体检和药箱将用完的居民。"),
+    ("contracts", "签约", "家庭医生团队与医生，按户或个人签约、续约、解约，"
+                        "服务包和履约情况（签约一人、履约一人；签约一项、履约一项）。"),
+    ("followups", "随访", "高血压、2型糖尿病、肺结核、严重精神障碍的国家随访表，"
+                        "键盘录入，自动给出控制评价和下次随访日期。"),
+    ("checkups", "体检", "每年一次的健康体检表（老年人版），异常值提示，按村统计覆盖率。"),
+    ("medicine", "药箱", "慢病小药箱：代购药品、医保结算、上门送药，免费用药年度限额余额。"),
+    ("printing", "打印", "签约服务联系卡、户政策明白卡、随访名单、随访表和月报，按村批量打印。"),
+    ("reports", "统计", "签约覆盖率、规范管理率、血压血糖控制率、体检覆盖率、"
+                      "因病致贫返贫预警。"),
+    ("sync", "同步", "加密签名的U盘数据包导出导入，增量、可重复导入；县级汇总。"),
+    ("settings", "设置", "本院所在地和政策配置，查看每条规则及其文件出处。"),
+]
+
+
+class ComingPage(QWidget):
+    """A page not built yet: says what it will hold, so nobody faces an empty pane."""
+
+    def __init__(self, title: str, text: str) -> None:
+        super().__init__()
+        layout = QVBoxLayout(self)
+        heading = QLabel(title)
+        heading.setObjectName("pageTitle")
+        font = heading.font()
+        font.setPointSize(font.pointSize() + 6)
+        font.setBold(True)
+        heading.setFont(font)
+        body = QLabel(f"此功能正在开发中。\n\n将提供：{text}")
+        body.setWordWrap(True)
+        layout.addWidget(heading)
+        layout.addWidget(body)
+        layout.addStretch(1)
+
+
+class RegisterPage(QWidget):
+    """居民档案: search results; Enter or double-click opens a resident."""
+
+    open_resident = Signal(str)
+
+    def __init__(self, clinic: Clinic) -> None:
+        super().__init__()
+        self.clinic = clinic
+        self.model = RowsModel(search_columns(), self)
+        self.table = QTableView()
+        self.table.setObjectName("searchResults")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSortingEnabled(True)
+        # No initial sort: results arrive ranked (exact ID, then name); a click re-sorts.
+        self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.activated.connect(self._activated)
+        self.hint = QLabel()
+        self.hint.setObjectName("searchHint")
+        self.hint.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.hint)
+        layout.addWidget(self.table, 1)
+        self.show_results("", [])
+
+    def show_results(self, query: str, rows: list[dict[str, Any]]) -> None:
+        self.model.set_rows(rows)
+        if not query:
+            self.hint.setText("在上方输入拼音首字母（如 zs 找张三）、全拼、姓名、身份证号"
+                              "（或后4–6位）、电话或户编号，按回车打开第一个结果。")
+        elif not rows:
+            self.hint.setText(f"没有找到与“{query}”匹配的居民。可以换用拼音首字母、身份证号后几位或电话。")
+        else:
+            more = "（只显示前 200 条，请输入更多字缩小范围）" if len(rows) >= SEARCH_LIMIT else ""
+            self.hint.setText(f"找到 {len(rows)} 人{more}。↑↓ 选择，回车打开。")
+        if rows:
+            self.table.selectRow(0)
+
+    def _activated(self, index: Any) -> None:
+        resident_id = self.model.data(index, RowsModel.ID_ROLE)
+        if resident_id:
+            self.open_resident.emit(resident_id)
+
+    def open_selected(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        index = rows[0] if rows else self.model.index(0, 0)
+        if index.isValid():
+            self._activated(index)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, clinic: Clinic) -> None:
+        super().__init__()
+        self.clinic = clinic
+        self.ui = Ui_MainWindow()
+        self.ui.setupUi(self)
+        self._tasks: list[Task] = []
+        self.pages: dict[str, QWidget] = {}
+        self.register = RegisterPage(clinic)
+        for key, title, text in NAV_PAGES:
+            page = self.register if key == "register" else ComingPage(title, text)
+            self.pages[key] = page
+            self.ui.pages.addWidget(page)
+            self.ui.navList.addItem(title)
+        self.ui.navList.currentRowChanged.connect(self.ui.pages.setCurrentIndex)
+        self.ui.navList.setCurrentRow(0)
+        self.ui.splitter.setStretchFactor(1, 1)
+        self.ui.splitter.setSizes([140, 1100])
+
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self.run_search)
+        self.ui.searchEdit.textChanged.connect(self._search_timer.start)
+        self.ui.searchEdit.returnPressed.connect(self._search_enter)
+        self.ui.searchEdit.installEventFilter(self)
+        for keys in (QKeySequence.StandardKey.Find, QKeySequence(Qt.Key.Key_F3)):
+            QShortcut(keys, self, activated=self.focus_search)
+
+        self.status_labels = {name: QLabel() for name in ("clinic", "user", "db", "sync")}
+        for label in self.status_labels.values():
+            self.ui.statusBar.addPermanentWidget(label)
+        self.refresh_status()
+        self.ui.searchEdit.setFocus()
+
+    # ------------------------------------------------------------------ search
+    def focus_search(self) -> None:
+        self.ui.navList.setCurrentRow(0)
+        self.ui.searchEdit.setFocus()
+        self.ui.searchEdit.selectAll()
+
+    def run_search(self) -> None:
+        self._search_timer.stop()
+        query = self.ui.searchEdit.text().strip()
+        rows = self.clinic.search(query, SEARCH_LIMIT) if query else []
+        self.ui.navList.setCurrentRow(0)
+        self.register.show_results(query, rows)
+
+    def _search_enter(self) -> None:
+        if self._search_timer.isActive():
+            self.run_search()
+        self.register.open_selected()
+
+    def eventFilter(self, watched: Any, event: Any) -> bool:  # noqa: N802 (Qt API)
+        # ↑/↓ in the search box move through the results without leaving the box.
+        if watched is self.ui.searchEdit and event.type() == event.Type.KeyPress and \
+                event.key() in (Qt.Key.Key_Down, Qt.Key.Key_Up):
+            table = self.register.table
+            current = table.currentIndex().row()
+            step = 1 if event.key() == Qt.Key.Key_Down else -1
+            target = max(0, min(self.register.model.rowCount() - 1, current + step))
+            if self.register.model.rowCount():
+                table.selectRow(target)
+            return True
+        return super().eventFilter(watched, event)
+
+    # ------------------------------------------------------------------ status
+    def refresh_status(self) -> None:
+        name = self.clinic.setting("clinic_name") or "未设置本院名称"
+        self.status_labels["clinic"].setText(f"本院：{name}")
+        self.status_labels["user"].setText(f"用户：{self.clinic.store.user or '未知'}")
+        path = Path(str(self.clinic.path))
+        self.status_labels["db"].setText(f"数据库：{path.name}")
+        self.status_labels["db"].setToolTip(str(path))
+        last_sync = self.clinic.setting("last_sync") or "尚未同步"
+        self.status_labels["sync"].setText(f"上次同步：{last_sync}")
+        self.setWindowTitle(f"村医签约随访登记 — {name}")
+
+    # ------------------------------------------------------------------ jobs
+    def generate_demo(self, residents: int) -> Task:
+        from clinic_app import demo
+
+        path = self.clinic.path
+
+        def job(progress: Progress) -> int:
+            with Clinic.open(path) as worker:
+                return demo.generate(worker, residents, progress=progress).residents
+
+        def done(count: int) -> None:
+            self.refresh_status()
+            self.statusBar().showMessage(f"已生成演示乡镇：{count} 人（演示数据，不是真实居民）",
+                                         10000)
+
+        task = run_task(self, "生成演示乡镇", job, on_done=done, on_error=self._job_failed)
+        self._tasks.append(task)
+        return task
+
+    def _job_failed(self, message: str) -> None:
+        QMessageBox.warning(self, "操作失败", message)

@@ -1,0 +1,111 @@
+"""The command line end to end: demo, check, search, policy; errors in Chinese; kill -9."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from clinic_app.cli import main
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "clinic_app", *args], capture_output=True,
+                          text=True, encoding="utf-8", timeout=300)
+
+
+def test_demo_check_search_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = str(tmp_path / "t.db")
+    assert main(["demo", "--db", db, "--residents", "1500", "--seed", "7", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["residents"] == 1500 and summary["villages"] == 2
+    assert main(["check", "--db", db, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] and report["problems"] == []
+    counts = report["counts"]
+    assert counts["residents"] == 1500
+    assert 1500 / 8 <= counts["households"] <= 1500 / 1.5
+    patients = counts["conditions"]
+    assert 0.12 * 1500 < patients < 0.40 * 1500  # about a quarter are chronic patients
+    for table in ("contracts", "follow_ups", "checkups", "deliveries", "doctors"):
+        assert counts[table] > 0, table
+    assert main(["search", "zs", "--db", db, "--json", "--limit", "5"]) == 0
+    hits = json.loads(capsys.readouterr().out)
+    assert 0 < len(hits) <= 5
+    assert set(hits[0]) >= {"id", "name", "sex", "age", "id_number_masked", "village",
+                            "household_no", "head", "conditions", "contract_status"}
+    assert "*" in hits[0]["id_number_masked"]
+
+
+def test_demo_is_reproducible_and_refuses_a_filled_database(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]
+                                                            ) -> None:
+    names = []
+    for run in ("a", "b"):
+        db = str(tmp_path / f"{run}.db")
+        assert main(["demo", "--db", db, "--residents", "200", "--seed", "3", "--json"]) == 0
+        capsys.readouterr()
+        conn = sqlite3.connect(db)
+        names.append([r[0] for r in conn.execute("SELECT name FROM residents ORDER BY rowid")])
+        conn.close()
+    assert names[0] == names[1]
+    assert main(["demo", "--db", str(tmp_path / "a.db"), "--residents", "10"]) == 1
+    assert "已有居民" in capsys.readouterr().err
+
+
+def test_policy_list_and_show_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["policy", "list", "--json"]) == 0
+    profiles = {p["id"]: p for p in json.loads(capsys.readouterr().out)}
+    assert "national" in profiles
+    assert main(["policy", "show", "national", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    rules = {r["key"]: r for r in shown["rules"]}
+    assert rules["followup.per_year.hypertension"]["value"] == 4
+    assert rules["followup.per_year.hypertension"]["cite"]
+    assert main(["policy", "show", "nowhere"]) == 1
+    assert "没有名为 nowhere 的政策配置" in capsys.readouterr().err
+
+
+def test_errors_are_chinese_on_stderr_with_nonzero_exit(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"garbage" * 200)
+    result = run_cli("check", "--db", str(bad))
+    assert result.returncode == 1
+    assert "错误：" in result.stderr and "损坏" in result.stderr
+    usage = run_cli("search")
+    assert usage.returncode == 2 and "命令用法错误" in usage.stderr
+
+
+@pytest.mark.skipif(os.name == "nt", reason="kill -9 is a POSIX signal")
+def test_kill_9_during_demo_leaves_a_database_that_passes_check(tmp_path: Path) -> None:
+    db = tmp_path / "killed.db"
+    proc = subprocess.Popen([sys.executable, "-m", "clinic_app", "demo", "--db", str(db),
+                             "--residents", "60000"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    villages = 0
+    while time.monotonic() < deadline and villages < 3:
+        time.sleep(0.2)
+        try:
+            conn = sqlite3.connect(db, timeout=1)
+            villages = conn.execute(
+                "SELECT count(*) FROM places WHERE kind = 'village'").fetchone()[0]
+            conn.close()
+        except sqlite3.Error:
+            villages = 0
+    assert proc.poll() is None, "demo finished before it could be killed; raise --residents"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    result = run_cli("check", "--db", str(db), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["ok"]
+    assert 0 < report["counts"]["residents"] < 60000
+    assert report["counts"]["residents"] % 1000 == 0  # whole villages only

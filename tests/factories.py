@@ -1,0 +1,58 @@
+"""Factories for test data: small, explicit registers built through the real Clinic facade."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+
+from clinic_app.clinic import Clinic
+from clinic_app.domain import ids
+
+FIXED_TODAY = dt.date(2026, 11, 23)
+COUNTY_CODE = "640522"
+_sequence = itertools.count(1)
+
+
+def id_number(birth: dt.date = dt.date(1960, 5, 1), sex: str = "男",
+              place: str = COUNTY_CODE) -> str:
+    """A valid, unique 18-digit ID number."""
+    return ids.make(place, birth, next(_sequence), sex)
+
+
+def open_clinic(path: Path, today: dt.date = FIXED_TODAY) -> Clinic:
+    return Clinic.open(path, user="测试员", today=lambda: today)
+
+
+@dataclass
+class Village:
+    township_id: str
+    village_id: str
+
+
+def make_village(clinic: Clinic, name: str = "红星村", township: str = "兴隆镇") -> Village:
+    township_id = clinic.add_place("township", township)
+    return Village(township_id, clinic.add_place("village", name, township_id))
+
+
+@dataclass
+class Family:
+    household_id: str
+    head_id: str
+    member_ids: list[str]
+
+
+def make_household(clinic: Clinic, village_id: str, household_no: str = "",
+                   head: str = "张三", members: tuple[tuple[str, str, str], ...] = ()) -> Family:
+    """A household with its head (male, born 1960) and members given as (name, relation, sex)."""
+    household_id = clinic.add_household(village_id, household_no)
+    head_id = clinic.add_resident(household_id, "户主", name=head,
+                                  id_number=id_number(dt.date(1960, 5, 1), "男"),
+                                  phone="13912345678").id
+    member_ids = [
+        clinic.add_resident(household_id, relation, name=name,
+                            id_number=id_number(dt.date(1988, 3, 9), sex)).id
+        for name, relation, sex in members
+    ]
+    return Family(household_id, head_id, member_ids)
