@@ -76,7 +76,8 @@ def ensure_system_libraries(with_window: bool) -> None:
 
 def ensure_venv(extras: str) -> Path:
     if sys.version_info < MIN_PYTHON:
-        sys.exit(f"需要 Python {MIN_PYTHON[0]}.{MIN_PYTHON[1]} 或更新版本，当前是 {sys.version.split()[0]}")
+        wanted = ".".join(map(str, MIN_PYTHON))
+        sys.exit(f"需要 Python {wanted} 或更新版本，当前是 {sys.version.split()[0]}")
     py = venv_python()
     if not py.exists():
         print(f"创建虚拟环境 {VENV} ...", flush=True)
@@ -103,7 +104,8 @@ def main(argv: list[str]) -> int:
         ensure_system_libraries(with_window=False)
         py = ensure_venv("test")
         env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-        lint = subprocess.call([str(py), "-m", "ruff", "check", "src", "tests", "bench", "dev.py"], cwd=ROOT)
+        lint = subprocess.call(
+            [str(py), "-m", "ruff", "check", "src", "tests", "bench", "ui", "dev.py"], cwd=ROOT)
         if lint != 0:
             print("ruff 检查未通过", file=sys.stderr)
             return lint

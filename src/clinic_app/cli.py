@@ -58,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=1, help="随机种子（相同种子生成相同数据）")
     demo.add_argument("--profile", default="national", help="政策配置（见 policy list）")
 
-    search = sub.add_parser("search", help="查找居民：拼音首字母、全拼、姓名、身份证号、电话、户编号")
+    search = sub.add_parser(
+        "search", help="查找居民：拼音首字母、全拼、姓名、身份证号、电话、户编号")
     _common(search)
     search.add_argument("query")
     search.add_argument("--limit", type=int, default=20)

@@ -169,8 +169,9 @@ def _village(clinic: Clinic, store: Store, gen: _Gen, township: str, name: str, 
                                       "code": f"{index + 1:03d}"})
     team = store.insert("teams", {"name": f"{name}家庭医生团队", "phone": gen.phone(),
                                   "place_id": village})
-    doctor_rows = [{"id": new_id(), "name": gen.surname() + gen.given(sex), "role": "village_doctor",
-                    "phone": gen.phone(), "team_id": team, "place_id": village}
+    doctor_rows = [{"id": new_id(), "name": gen.surname() + gen.given(sex),
+                    "role": "village_doctor", "phone": gen.phone(), "team_id": team,
+                    "place_id": village}
                    for sex in ("男", rng.choice("男女"))]
     doctors = store.insert_many("doctors", doctor_rows)
     store.update("teams", team, {"leader_id": doctors[0]})

@@ -6,23 +6,23 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from collections.abc import Iterator  # noqa: E402
-from pathlib import Path  # noqa: E402
+from collections.abc import Iterator
+from pathlib import Path
 
-import pytest  # noqa: E402
+import pytest
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 
 
 @pytest.fixture(scope="session")
-def qapp_cls():  # noqa: ANN201 (pytest-qt hook fixture)
+def qapp_cls():
     from PySide6.QtWidgets import QApplication
 
     return QApplication
 
 
 @pytest.fixture
-def app(qapp):  # noqa: ANN001, ANN201
+def app(qapp):
     from clinic_app.ui.app import application
 
     return application()

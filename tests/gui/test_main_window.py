@@ -15,7 +15,7 @@ from clinic_app.ui.models import RowsModel, search_columns
 
 
 @pytest.fixture
-def window(app, qtbot, clinic: Clinic, village: Village) -> MainWindow:  # noqa: ANN001
+def window(app, qtbot, clinic: Clinic, village: Village) -> MainWindow:
     make_household(clinic, village.village_id, "6405220010001", head="张三")
     make_household(clinic, village.village_id, "6405220010002", head="李四",
                    members=(("张思", "配偶", "女"),))
@@ -27,7 +27,7 @@ def window(app, qtbot, clinic: Clinic, village: Village) -> MainWindow:  # noqa:
     return win
 
 
-def test_typing_zs_lists_zhang_san_first(window: MainWindow, qtbot, screenshot_dir: Path) -> None:  # noqa: ANN001
+def test_typing_zs_lists_zhang_san_first(window: MainWindow, qtbot, screenshot_dir: Path) -> None:
     qtbot.keyClicks(window.ui.searchEdit, "zs")
     model = window.register.model
     qtbot.waitUntil(lambda: model.rowCount() >= 2, timeout=2000)
@@ -36,7 +36,7 @@ def test_typing_zs_lists_zhang_san_first(window: MainWindow, qtbot, screenshot_d
     window.grab().save(str(screenshot_dir / "main-search-zs.png"))
 
 
-def test_enter_opens_first_result(window: MainWindow, qtbot) -> None:  # noqa: ANN001
+def test_enter_opens_first_result(window: MainWindow, qtbot) -> None:
     opened: list[str] = []
     window.register.open_resident.connect(opened.append)
     qtbot.keyClicks(window.ui.searchEdit, "lisi")
@@ -45,7 +45,7 @@ def test_enter_opens_first_result(window: MainWindow, qtbot) -> None:  # noqa: A
     assert window.clinic.resident(opened[0]).name == "李四"
 
 
-def test_ctrl_f_focuses_search_from_anywhere(window: MainWindow, qtbot) -> None:  # noqa: ANN001
+def test_ctrl_f_focuses_search_from_anywhere(window: MainWindow, qtbot) -> None:
     window.ui.navList.setCurrentRow(3)
     window.ui.navList.setFocus()
     qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
@@ -72,7 +72,7 @@ def test_status_bar_names_clinic_user_database_sync(window: MainWindow) -> None:
     assert texts[3] == "上次同步：尚未同步"
 
 
-def test_results_model_passes_qtmodeltester(qtmodeltester, clinic: Clinic,  # noqa: ANN001
+def test_results_model_passes_qtmodeltester(qtmodeltester, clinic: Clinic,
                                             village: Village) -> None:
     make_household(clinic, village.village_id, head="张三", members=(("张小三", "之子", "男"),))
     model = RowsModel(search_columns())

@@ -7,7 +7,7 @@ import sys
 from PySide6.QtWidgets import QLineEdit
 
 
-def test_void_qt_calls_do_not_drain_none_refcount(app) -> None:  # noqa: ANN001
+def test_void_qt_calls_do_not_drain_none_refcount(app) -> None:
     edit = QLineEdit()
     before = sys.getrefcount(None)
     for _ in range(5000):
@@ -18,7 +18,7 @@ def test_void_qt_calls_do_not_drain_none_refcount(app) -> None:  # noqa: ANN001
     assert after >= before - 100, f"None refcount fell from {before} to {after}"
 
 
-def test_bundled_font_is_the_application_font(app) -> None:  # noqa: ANN001
+def test_bundled_font_is_the_application_font(app) -> None:
     from PySide6.QtGui import QFontDatabase, QFontMetrics
 
     from clinic_app.ui.app import load_fonts

@@ -13,7 +13,7 @@ from clinic_app.storage.schema import MIGRATIONS, SYNCED_TABLES
 from clinic_app.storage.store import Store
 
 
-def _migrations_plus(extra_name: str, fn) -> sqlite_utils.Migrations:  # noqa: ANN001
+def _migrations_plus(extra_name: str, fn) -> sqlite_utils.Migrations:
     """The real migrations followed by one more, as a later version of the app would have."""
     later = sqlite_utils.Migrations(MIGRATIONS.name)
     for migration in MIGRATIONS._migrations:
@@ -103,7 +103,7 @@ def test_database_from_newer_version_is_refused(db_path: Path) -> None:
     database = storage_db.connect(db_path)
     storage_db.migrate(database, db_path, migrations=_migrations_plus("m0099_future", m0099_future))
     database.close()
-    with pytest.raises(storage_db.DatabaseTooNew, match="更新版本的软件.*m0099_future"):
+    with pytest.raises(storage_db.DatabaseTooNew, match=r"更新版本的软件.*m0099_future"):
         storage_db.open_database(db_path)
 
 

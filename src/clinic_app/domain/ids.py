@@ -67,7 +67,8 @@ def parse(raw: object, today: dt.date | None = None) -> IdNumber:
     if not number:
         raise IdNumberError("身份证号为空")
     if _SCIENTIFIC.match(number):
-        raise IdNumberError("身份证号被表格存成了科学计数法数字，后几位已丢失，请在表格中把该列设为文本后重新录入")
+        raise IdNumberError("身份证号被表格存成了科学计数法数字，后几位已丢失，"
+                            "请在表格中把该列设为文本后重新录入")
     warnings: list[str] = []
     if len(number) == 15:
         if not number.isdigit():

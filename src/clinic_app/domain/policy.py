@@ -92,6 +92,7 @@ RULES: dict[str, RuleSpec] = {
         _r("reimburse.no_extra_layering", "bool", "防范层层加码（不得超出适度目标）"),
         _r("reimburse.pay_after_treatment", "bool", "县域内先诊疗后付费、一站式结算"),
         _r("reimburse.notes", "texts", "其他报销政策"),
+        _r("reimburse.fund_payout_workdays", "int", "兜底资金受理后打入社保卡账户", "个工作日"),
         # 扶贫济困医疗基金 (004)
         _r("fund.per_head_min_fen", "money", "扶贫济困医疗基金人均不低于", "分/人"),
         _r("fund.bill_threshold_fen", "money", "目录外费用单次超过", "分"),
@@ -116,6 +117,7 @@ RULES: dict[str, RuleSpec] = {
         # 报告 reporting
         _r("report.monthly", "bool", "健康扶贫月报制度"),
         _r("report.reconcile_quarterly_day", "int", "季度对账：季度结束后次月几日前", "日"),
+        _r("report.poverty_warning", "bool", "因病致贫返贫监测预警"),
         # 卡片 cards and paper
         _r("card.contact.title", "text", "签约服务联系卡标题"),
         _r("card.contact.policy_lines", "texts", "联系卡背面政策要点"),
@@ -378,7 +380,8 @@ def _check_packages(fail: Any, value: Any) -> Iterable[Package]:
         yield Package(str(item["code"]), str(item["name"]), tuple(services))
 
 
-def parse_profile(data: Mapping[str, Any], where: str) -> tuple[dict[str, Any], list[ProfileVersion]]:
+def parse_profile(data: Mapping[str, Any], where: str
+                  ) -> tuple[dict[str, Any], list[ProfileVersion]]:
     """Validate a profile's parsed TOML; return its header and versions."""
     head = data.get("profile")
     if not isinstance(head, Mapping):
@@ -388,7 +391,8 @@ def parse_profile(data: Mapping[str, Any], where: str) -> tuple[dict[str, Any], 
             raise PolicyError(f"{where}：[profile] 缺少 {key}")
     extra = set(data) - {"profile", "versions"}
     if extra:
-        raise PolicyError(f"{where}：未知的表 {', '.join(sorted(extra))}（只允许 profile、versions）")
+        names = ", ".join(sorted(extra))
+        raise PolicyError(f"{where}：未知的表 {names}（只允许 profile、versions）")
     raw_versions = data.get("versions")
     if not isinstance(raw_versions, list) or not raw_versions:
         raise PolicyError(f"{where}：至少要有一个 [[versions]]")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from clinic_app.storage.schema import MIGRATIONS, MIGRATION_SET
+from clinic_app.storage.schema import MIGRATION_SET, MIGRATIONS
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -42,7 +42,8 @@ def connect(path: Path | str) -> sqlite_utils.Database:
         if target != ":memory:":
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if str(mode).lower() != "wal":
-                raise StorageError(f"无法把数据库切换到 WAL 模式（当前 {mode}），请检查文件所在磁盘")
+                raise StorageError(
+                    f"无法把数据库切换到 WAL 模式（当前 {mode}），请检查文件所在磁盘")
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
     except sqlite3.DatabaseError as exc:

@@ -174,7 +174,7 @@ class MainWindow(QMainWindow):
             self.run_search()
         self.register.open_selected()
 
-    def eventFilter(self, watched: Any, event: Any) -> bool:  # noqa: N802 (Qt API)
+    def eventFilter(self, watched: Any, event: Any) -> bool:
         # ↑/↓ in the search box move through the results without leaving the box.
         if watched is self.ui.searchEdit and event.type() == event.Type.KeyPress and \
                 event.key() in (Qt.Key.Key_Down, Qt.Key.Key_Up):
