@@ -17,8 +17,8 @@ _sequence = itertools.count(1)
 
 def id_number(birth: dt.date = dt.date(1960, 5, 1), sex: str = "男",
               place: str = COUNTY_CODE) -> str:
-    """A valid, unique 18-digit ID number."""
-    return ids.make(place, birth, next(_sequence), sex)
+    """A valid 18-digit ID number, unique among the next 500 made for the same birth date."""
+    return ids.make(place, birth, next(_sequence) % 500, sex)
 
 
 def open_clinic(path: Path, today: dt.date = FIXED_TODAY) -> Clinic:

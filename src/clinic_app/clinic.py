@@ -19,7 +19,18 @@ from typing import Any
 import platformdirs
 
 from clinic_app.domain import codes, ids, pinyin, validate
-from clinic_app.domain.models import Condition, Contract, Doctor, Household, Place, Resident, Team
+from clinic_app.domain.models import (
+    Checkup,
+    Condition,
+    Contract,
+    Delivery,
+    Doctor,
+    FollowUp,
+    Household,
+    Place,
+    Resident,
+    Team,
+)
 from clinic_app.domain.policy import PolicyLibrary, Profile, load_library
 from clinic_app.errors import ClinicError, DuplicateResident, NotFoundError, ValidationFailed
 from clinic_app.storage import db as storage_db
@@ -51,6 +62,23 @@ class CheckReport:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+@dataclass
+class ResidentDetail:
+    """Everything the resident page shows, gathered in one call."""
+
+    resident: Resident
+    household: Household | None
+    village: Place | None
+    head_name: str
+    conditions: list[Condition]
+    contracts: list[Contract]
+    contract_status: str
+    follow_ups: list[FollowUp]
+    checkups: list[Checkup]
+    deliveries: list[Delivery]
+    doctor_names: dict[str, str]
 
 
 @dataclass
@@ -268,6 +296,29 @@ class Clinic:
             store.update("residents", resident_id, {"status": status, "status_date": on,
                                                     "status_reason": reason})
 
+    def move_resident(self, resident_id: str, household_id: str, relation: str) -> list[str]:
+        """Move a member to another household; returns warnings (e.g. the old one lost its head)."""
+        person = self._get("residents", resident_id)
+        self._get("households", household_id)
+        if person["household_id"] == household_id:
+            raise ValidationFailed({"household_id": f"{person['name']} 已在这一户"})
+        if not relation:
+            raise ValidationFailed({"relation": "请选择与新户主的关系"})
+        warnings = []
+        with self._write() as store:
+            old = person["household_id"]
+            if old and store.get("households", old)["head_id"] == resident_id:
+                store.update("households", old, {"head_id": None})
+                warnings.append("原来的户已没有户主，请为原户重新指定户主")
+            store.update("residents", resident_id, {"household_id": household_id,
+                                                    "relation": relation})
+            if relation == "户主":
+                target = store.get("households", household_id)
+                if target["head_id"]:
+                    store.update("residents", target["head_id"], {"relation": "其他"})
+                store.update("households", household_id, {"head_id": resident_id})
+        return warnings
+
     def add_condition(self, resident_id: str, code: str, diagnosed_on: dt.date | None = None,
                       name: str = "") -> str:
         self._get("residents", resident_id)
@@ -326,19 +377,77 @@ class Clinic:
                 for r in queries.rows_of(self.store, "contracts", "resident_id", resident_id,
                                          "start_on")]
 
-    # ------------------------------------------------------------------ search & check
-    def search(self, query: str, limit: int = 50) -> list[dict[str, Any]]:
-        hits = queries.search_ids(self.store, query, limit)
+    # ------------------------------------------------------------------ pages and lists
+    def resident_detail(self, resident_id: str, recent: int = 10) -> ResidentDetail:
+        person = self.resident(resident_id)
+        household = self.household(person.household_id) if person.household_id else None
+        village = self.place(household.village_id) if household else None
+        head_name = ""
+        if household and household.head_id:
+            head_name = self.resident(household.head_id).name
+        contracts = self.contracts(resident_id)
         expiring = self.profile.value("contract.expiring_soon_days", default=30)
-        rows = queries.resident_summaries(self.store, [h.resident_id for h in hits],
-                                          self.today(), expiring)
-        ranks = {h.resident_id: h.rank for h in hits}
+        status = contracts[-1].status(self.today(), expiring) if contracts else "none"
+        follow_ups = [FollowUp.from_row(r) for r in queries.recent_rows(
+            self.store, "follow_ups", resident_id, "visit_date", recent)]
+        checkups = [Checkup.from_row(r) for r in queries.recent_rows(
+            self.store, "checkups", resident_id, "checkup_date", recent)]
+        deliveries = [Delivery.from_row(r) for r in queries.recent_rows(
+            self.store, "deliveries", resident_id, "delivered_on", recent)]
+        doctor_ids = {c.doctor_id for c in contracts} | {f.doctor_id for f in follow_ups} | {
+            c.doctor_id for c in checkups} | {d.delivered_by for d in deliveries}
+        names = {d: self.doctor(d).name for d in doctor_ids if d}
+        return ResidentDetail(person, household, village, head_name,
+                              self.conditions(resident_id), contracts, status, follow_ups,
+                              checkups, deliveries, names)
+
+    def village_roster(self, village_id: str, *, category: str | None = None,
+                       condition: str | None = None, contract_status: str | None = None,
+                       include_inactive: bool = False) -> list[dict[str, Any]]:
+        """Residents of a village as display rows, filtered; in household order."""
+        ids_ = queries.village_resident_ids(self.store, village_id, category=category,
+                                            condition=condition,
+                                            include_inactive=include_inactive)
+        rows = self._summaries(ids_)
+        if contract_status:
+            rows = [r for r in rows if r["contract_status"] == contract_status]
+        return rows
+
+    def village_households(self, village_id: str) -> list[dict[str, Any]]:
+        return queries.village_households(self.store, village_id)
+
+    def export_roster(self, path: Path | str, rows: list[dict[str, Any]],
+                      title: str = "居民名单") -> int:
+        """Write roster rows (from search or village_roster) to .xlsx, full ID numbers."""
+        from clinic_app.export import write_xlsx
+
+        headers = ["户编号", "组", "姓名", "与户主关系", "性别", "年龄", "身份证号", "电话",
+                   "人员类别", "慢病", "签约状态", "状态"]
+        return write_xlsx(path, title, headers, (
+            [r["household_no"], r["group_name"], r["name"], r["relation"], r["sex"], r["age"],
+             r["id_number"], r["phone"], codes.label(codes.POVERTY_CATEGORIES,
+                                                     r["poverty_category"]),
+             "、".join(r["conditions"]),
+             codes.label(codes.CONTRACT_STATUS, r["contract_status"]),
+             codes.label(codes.RESIDENT_STATUS, r["status"])] for r in rows))
+
+    def _summaries(self, resident_ids: list[str]) -> list[dict[str, Any]]:
+        expiring = self.profile.value("contract.expiring_soon_days", default=30)
         today = self.today()
+        rows = queries.resident_summaries(self.store, resident_ids, today, expiring)
         for row in rows:
-            row["rank"] = ranks[row["id"]]
             birth = dt.date.fromisoformat(row["birth_date"]) if row["birth_date"] else None
             row["age"] = ids.age_on(birth, today) if birth else None
             row["masked_id"] = ids.mask(row["id_number"] or "")
+        return rows
+
+    # ------------------------------------------------------------------ search & check
+    def search(self, query: str, limit: int = 50) -> list[dict[str, Any]]:
+        hits = queries.search_ids(self.store, query, limit)
+        rows = self._summaries([h.resident_id for h in hits])
+        ranks = {h.resident_id: h.rank for h in hits}
+        for row in rows:
+            row["rank"] = ranks[row["id"]]
         return rows
 
     def count(self, table: str) -> int:

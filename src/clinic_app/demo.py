@@ -70,7 +70,7 @@ class _Gen:
         self.surnames = list(PersonData.last_names)
         self.weights = list(PersonData.last_names.values())
         self._surname_pool = self.rng.choices(self.surnames, self.weights, k=4096)
-        self.id_seq = 0
+        self._born_on: dict[tuple[dt.date, str], int] = {}
 
     def surname(self) -> str:
         return self.rng.choice(self._surname_pool)
@@ -87,8 +87,12 @@ class _Gen:
         return self.today - dt.timedelta(days=days)
 
     def id_number(self, birth: dt.date, sex: str) -> str:
-        self.id_seq += 1
-        return ids.make(self.county_code, birth, self.id_seq, sex)
+        # Sequence numbers are per birth date and sex, as a police station issues them;
+        # ids.make holds 500 per (place, date, sex), far more than one township needs.
+        key = (birth, sex)
+        sequence = self._born_on.get(key, 0)
+        self._born_on[key] = sequence + 1
+        return ids.make(self.county_code, birth, sequence, sex)
 
 
 def _members(gen: _Gen) -> Iterator[tuple[str, str, dt.date]]:

@@ -91,7 +91,7 @@ def test_known_place_code_has_no_warning() -> None:
 
 @pytest.mark.parametrize("sex", ["男", "女"])
 def test_made_numbers_are_valid_and_carry_the_sex(sex: str) -> None:
-    for sequence in range(0, 1000, 37):
+    for sequence in range(0, 500, 37):
         number = ids.make("110105", dt.date(1990, 1, 2), sequence, sex)
         assert ids.parse(number, today=TODAY).sex == sex
 

@@ -154,3 +154,18 @@ def test_rolled_back_action_leaves_no_row_counter_or_log(db_path: Path) -> None:
     assert store.db.execute("SELECT count(*) FROM change_log").fetchone()[0] == 0
     assert store.meta("change_counter") == "0"
     store.db.close()
+
+
+def test_every_foreign_key_column_is_indexed(db_path: Path) -> None:
+    database = storage_db.open_database(db_path)
+    try:
+        tables = [r[0] for r in database.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+        for table in tables:
+            leading = {database.execute(f"PRAGMA index_info('{index[1]}')").fetchone()[2]
+                       for index in database.execute(f"PRAGMA index_list('{table}')")}
+            leading.add("id")  # the primary key
+            for fk in database.execute(f"PRAGMA foreign_key_list('{table}')"):
+                assert fk[3] in leading, f"{table}.{fk[3]} references {fk[2]} but has no index"
+    finally:
+        database.close()

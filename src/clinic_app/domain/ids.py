@@ -110,8 +110,11 @@ def is_valid(raw: object) -> bool:
 def make(place_code: str, birth: dt.date, sequence: int, sex: str) -> str:
     """Build a valid ID number (demo data and test factories).
 
-    The 17th digit carries the sex: odd for men, even for women.
+    The 17th digit carries the sex: odd for men, even for women. Sequences 0–499 give distinct
+    numbers for one (place, birth date, sex); callers keep them unique within that.
     """
+    if not 0 <= sequence < 500:
+        raise ValueError("sequence must be 0–499")
     seq = sequence % 100
     sex_digit = (sequence // 100) % 5 * 2 + (1 if sex == "男" else 0)
     body = f"{place_code}{birth:%Y%m%d}{seq:02d}{sex_digit}"

@@ -45,6 +45,8 @@ def connect(path: Path | str) -> sqlite_utils.Database:
                 raise StorageError(
                     f"无法把数据库切换到 WAL 模式（当前 {mode}），请检查文件所在磁盘")
         conn.execute("PRAGMA synchronous = FULL")
+        # 64 MB page cache (default 2 MB): indexes of a 200k-resident township stay in memory.
+        conn.execute("PRAGMA cache_size = -65536")
         conn.execute("PRAGMA foreign_keys = ON")
     except sqlite3.DatabaseError as exc:
         raise StorageError(f"无法打开数据库 {target}：{_explain(exc)}") from exc

@@ -1,8 +1,8 @@
 """Read queries of the register: search, lookups, integrity check, counts.
 
 Search uses index range queries only (``key >= ? AND key < ?``), never ``LIKE 'x%'`` (which
-SQLite does not index by default) — see ENGINEERING-NOTES. Only a Chinese substring that is not
-a prefix falls back to a bounded scan.
+SQLite does not index by default) — see ENGINEERING-NOTES. The end of a name is found through
+a reversed-name key; a part in the middle of a name of four or more characters is not found.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ RANK_HOUSEHOLD = 5
 RANK_SUBSTRING = 6
 
 # search_keys.kind: f/i = primary full pinyin / initials, F/I = other readings,
-# r = reversed ID number, p = phone, q = reversed phone.
+# n = reversed name (finds the end of a name), r = reversed ID number, p = phone,
+# q = reversed phone.
 
 CANDIDATE_CAP = 5000  # per source; a query matching more is too vague to page through anyway
 
@@ -55,19 +56,26 @@ def _classify(query: str) -> tuple[str, str]:
 
 
 def search_ids(store: Store, query: str, limit: int = 50) -> list[SearchHit]:
-    """Resident ids matching query, best first. Deleted residents never match."""
+    """Resident ids matching query, best first. Deleted residents never match.
+
+    Every source is an index lookup: exact keys in full, prefixes capped at a few times the
+    limit (a one-letter query is too vague to rank all of its thousands of matches; the doctor
+    types on). Conditions repeat the partial indexes' own (``deleted = 0``, ``<> ''``) so
+    SQLite can use them.
+    """
     kind, q = _classify(query)
     if kind == "empty":
         return []
+    cap = max(4 * limit, 200)
     parts: list[tuple[str, list[Any]]] = []
 
     def key_range(key_kind: str, prefix: str, exact_rank: int, prefix_rank: int) -> None:
-        parts.append((
-            "SELECT resident_id AS rid, CASE WHEN key = ? THEN ? ELSE ? END AS rank "
-            "FROM search_keys WHERE kind = ? AND key >= ? AND key < ? LIMIT ?",
-            [prefix, exact_rank, prefix_rank, key_kind, prefix, _upper_bound(prefix),
-             CANDIDATE_CAP],
-        ))
+        parts.append(("SELECT resident_id AS rid, ? AS rank FROM search_keys "
+                      "WHERE key = ? AND kind = ? LIMIT ?",
+                      [exact_rank, prefix, key_kind, CANDIDATE_CAP]))
+        parts.append(("SELECT resident_id AS rid, ? AS rank FROM search_keys "
+                      "WHERE key > ? AND key < ? AND kind = ? LIMIT ?",
+                      [prefix_rank, prefix, _upper_bound(prefix), key_kind, cap]))
 
     if kind == "pinyin":
         key_range("i", q, RANK_EXACT_NAME, RANK_NAME_PREFIX)
@@ -77,43 +85,39 @@ def search_ids(store: Store, query: str, limit: int = 50) -> list[SearchHit]:
             key_range("F", q, RANK_OTHER_READING, RANK_OTHER_READING)
     elif kind == "digits":
         if len(q) == 18:
-            parts.append(("SELECT id AS rid, ? AS rank FROM residents WHERE id_number = ?",
-                          [RANK_EXACT_ID, q]))
+            parts.append(("SELECT id AS rid, ? AS rank FROM residents "
+                          "WHERE id_number = ? AND deleted = 0", [RANK_EXACT_ID, q]))
         if len(q) >= 4:
             key_range("r", q[::-1], RANK_ID_OR_PHONE, RANK_ID_OR_PHONE)  # last digits of ID
-            key_range("p", q, RANK_ID_OR_PHONE, RANK_ID_OR_PHONE)  # phone prefix
+            key_range("p", q, RANK_ID_OR_PHONE, RANK_ID_OR_PHONE)  # phone
             key_range("q", q[::-1], RANK_ID_OR_PHONE, RANK_ID_OR_PHONE)  # last digits of phone
-        if len(q) >= 6:
-            parts.append((
-                "SELECT id AS rid, ? AS rank FROM residents WHERE id_number >= ? "
-                "AND id_number < ? LIMIT ?", [RANK_ID_OR_PHONE, q, _upper_bound(q), CANDIDATE_CAP]))
+        if 6 <= len(q) < 18:
+            parts.append(("SELECT id AS rid, ? AS rank FROM residents WHERE id_number >= ? "
+                          "AND id_number < ? AND deleted = 0 LIMIT ?",
+                          [RANK_ID_OR_PHONE, q, _upper_bound(q), cap]))
     else:
-        parts.append((
-            "SELECT id AS rid, CASE WHEN name = ? THEN ? ELSE ? END AS rank FROM residents "
-            "WHERE name >= ? AND name < ? LIMIT ?",
-            [q, RANK_EXACT_NAME, RANK_NAME_PREFIX, q, _upper_bound(q), CANDIDATE_CAP]))
+        parts.append(("SELECT id AS rid, ? AS rank FROM residents WHERE name = ? LIMIT ?",
+                      [RANK_EXACT_NAME, q, CANDIDATE_CAP]))
+        parts.append(("SELECT id AS rid, ? AS rank FROM residents "
+                      "WHERE name > ? AND name < ? LIMIT ?",
+                      [RANK_NAME_PREFIX, q, _upper_bound(q), cap]))
+        if len(q) >= 2:  # the end of a name (三丰 in 张三丰), through the reversed-name key
+            key_range("n", q[::-1], RANK_SUBSTRING, RANK_SUBSTRING)
     if kind in ("digits", "text") or (kind == "pinyin" and any(c.isdigit() for c in q)):
         parts.append((
-            "SELECT r.id AS rid, ? AS rank FROM households h JOIN residents r "
+            "SELECT r.id AS rid, ? AS rank FROM households h CROSS JOIN residents r "
             "ON r.household_id = h.id WHERE h.household_no >= ? AND h.household_no < ? "
-            "AND h.deleted = 0 LIMIT ?", [RANK_HOUSEHOLD, q, _upper_bound(q), CANDIDATE_CAP]))
+            "AND h.household_no <> '' AND h.deleted = 0 LIMIT ?",
+            [RANK_HOUSEHOLD, q, _upper_bound(q), cap]))
     union = " UNION ALL ".join(f"SELECT * FROM ({sql})" for sql, _ in parts)
     params = [p for _, ps in parts for p in ps]
+    # CROSS JOIN keeps SQLite from scanning residents and probing the candidates.
     sql = (
-        f"SELECT c.rid, MIN(c.rank) AS rank FROM ({union}) c JOIN residents r ON r.id = c.rid "
-        "WHERE r.deleted = 0 GROUP BY c.rid "
+        f"SELECT c.rid, MIN(c.rank) AS rank FROM ({union}) c CROSS JOIN residents r "
+        "ON r.id = c.rid WHERE r.deleted = 0 GROUP BY c.rid "
         "ORDER BY rank, r.status <> 'active', length(r.name), r.name, r.id LIMIT ?"
     )
-    hits = [SearchHit(rid, rank) for rid, rank in store.db.execute(sql, [*params, limit])]
-    if kind == "text" and len(hits) < limit and len(q) >= 2:
-        # A part of a name that is not its start (三 in 张三): bounded scan, after the rest.
-        seen = {h.resident_id for h in hits}
-        for (rid,) in store.db.execute(
-            "SELECT id FROM residents WHERE deleted = 0 AND instr(name, ?) > 1 "
-            "ORDER BY length(name), name LIMIT ?", [q, limit]):
-            if rid not in seen and len(hits) < limit:
-                hits.append(SearchHit(rid, RANK_SUBSTRING))
-    return hits
+    return [SearchHit(rid, rank) for rid, rank in store.db.execute(sql, [*params, limit])]
 
 
 def search_key_rows(resident_id: str, name: str, id_number: str | None,
@@ -122,6 +126,8 @@ def search_key_rows(resident_id: str, name: str, id_number: str | None,
     keys = pinyin.name_keys(name)
     rows = [(k, "f" if n == 0 else "F", resident_id) for n, k in enumerate(keys.full)]
     rows += [(k, "i" if n == 0 else "I", resident_id) for n, k in enumerate(keys.initials)]
+    if len(name) >= 2:
+        rows.append((name[::-1], "n", resident_id))
     if id_number:
         rows.append((id_number[::-1], "r", resident_id))
     digits = "".join(c for c in phone if c.isdigit())
@@ -247,8 +253,8 @@ def resident_by_id_number(store: Store, id_number: str) -> dict[str, Any] | None
 
 
 def household_by_no(store: Store, household_no: str) -> dict[str, Any] | None:
-    rows = store.rows("SELECT * FROM households WHERE household_no = ? AND deleted = 0",
-                      [household_no])
+    rows = store.rows("SELECT * FROM households WHERE household_no = ? AND household_no <> '' "
+                      "AND deleted = 0", [household_no])
     return rows[0] if rows else None
 
 
@@ -264,3 +270,46 @@ def rows_of(store: Store, table: str, column: str, value: Any,
         raise ValueError(table)
     return store.rows(f"SELECT * FROM {table} WHERE {column} = ? AND deleted = 0 "
                       f"ORDER BY {order}", [value])
+
+
+def recent_rows(store: Store, table: str, resident_id: str, date_column: str,
+                limit: int) -> list[dict[str, Any]]:
+    """The latest rows of a resident's records (follow-ups, checkups, deliveries)."""
+    if table not in SYNCED_TABLES:
+        raise ValueError(table)
+    return store.rows(f"SELECT * FROM {table} WHERE resident_id = ? AND deleted = 0 "
+                      f"ORDER BY {date_column} DESC LIMIT ?", [resident_id, limit])
+
+
+def village_resident_ids(store: Store, village_id: str, *, category: str | None = None,
+                         condition: str | None = None, include_inactive: bool = False
+                         ) -> list[str]:
+    """Residents of a village in household order, optionally of one category or condition."""
+    sql = ["SELECT r.id FROM households h CROSS JOIN residents r ON r.household_id = h.id "
+           "WHERE h.village_id = ? AND h.deleted = 0 AND r.deleted = 0"]
+    params: list[Any] = [village_id]
+    if not include_inactive:
+        sql.append("AND r.status = 'active'")
+    if category:
+        sql.append("AND r.poverty_category = ?")
+        params.append(category)
+    if condition:
+        sql.append("AND EXISTS (SELECT 1 FROM conditions c WHERE c.resident_id = r.id "
+                   "AND c.code = ? AND c.status = 'active' AND c.deleted = 0)")
+        params.append(condition)
+    sql.append("ORDER BY h.group_name, h.household_no, r.relation <> '户主', r.birth_date")
+    return [row[0] for row in store.db.execute(" ".join(sql), params)]
+
+
+def village_households(store: Store, village_id: str) -> list[dict[str, Any]]:
+    return store.rows("""
+        SELECT h.id, h.household_no, h.group_name, h.address, h.phone, head.name AS head_name,
+               head.phone AS head_phone,
+               (SELECT count(*) FROM residents m WHERE m.household_id = h.id AND m.deleted = 0
+                AND m.status = 'active') AS members,
+               (SELECT count(DISTINCT c.resident_id) FROM conditions c JOIN residents m
+                ON m.id = c.resident_id WHERE m.household_id = h.id AND c.deleted = 0
+                AND c.status = 'active' AND m.status = 'active') AS patients
+        FROM households h LEFT JOIN residents head ON head.id = h.head_id
+        WHERE h.village_id = ? AND h.deleted = 0
+        ORDER BY h.group_name, h.household_no""", [village_id])

@@ -40,6 +40,22 @@ SYNCED_TABLES = (
 )
 
 
+# (table, column) of every foreign key in m0001; tests/unit/test_storage.py checks the list
+# against the schema so a new foreign key cannot be added without its index.
+FOREIGN_KEY_COLUMNS = (
+    ("places", "parent_id"), ("households", "village_id"), ("households", "head_id"),
+    ("residents", "household_id"), ("conditions", "resident_id"), ("teams", "place_id"),
+    ("teams", "leader_id"), ("doctors", "team_id"), ("doctors", "place_id"),
+    ("contracts", "resident_id"), ("contracts", "team_id"), ("contracts", "doctor_id"),
+    ("contracts", "renewed_from_id"), ("follow_ups", "resident_id"), ("follow_ups", "doctor_id"),
+    ("follow_ups", "supersedes_id"), ("checkups", "resident_id"), ("checkups", "doctor_id"),
+    ("checkups", "supersedes_id"), ("medicine_boxes", "resident_id"), ("box_items", "box_id"),
+    ("deliveries", "box_id"), ("deliveries", "resident_id"), ("deliveries", "item_id"),
+    ("deliveries", "delivered_by"), ("deliveries", "corrects_id"),
+    ("search_keys", "resident_id"),
+)
+
+
 def _table(name: str, body: str) -> str:
     return f"CREATE TABLE {name} ({SYNC_COLUMNS}, {body})"
 
@@ -216,7 +232,7 @@ def m0001_initial(db: sqlite_utils.Database) -> None:
             kind TEXT NOT NULL,
             resident_id TEXT NOT NULL REFERENCES residents(id)
         )""",
-        "CREATE INDEX search_keys_key ON search_keys(key)",
+        "CREATE INDEX search_keys_key ON search_keys(kind, key)",
         "CREATE INDEX search_keys_resident ON search_keys(resident_id)",
         "CREATE INDEX places_parent ON places(parent_id)",
         "CREATE UNIQUE INDEX households_no ON households(household_no) "
@@ -242,5 +258,11 @@ def m0001_initial(db: sqlite_utils.Database) -> None:
     ]
     for table in SYNCED_TABLES:
         statements.append(f"CREATE INDEX {table}_sync ON {table}(device_id, change_seq)")
+    # Every foreign-key child column gets an index: without one SQLite scans the whole child
+    # table whenever a parent row is inserted while deferred violations are pending (a
+    # household inserted before its head), or a parent is updated — quadratic on a township.
+    for table, column in FOREIGN_KEY_COLUMNS:
+        if f"{table}({column}" not in " ".join(statements):
+            statements.append(f"CREATE INDEX {table}_{column} ON {table}({column})")
     for sql in statements:
         db.execute(sql)

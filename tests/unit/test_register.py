@@ -1,0 +1,82 @@
+"""Register features behind the resident/household pages and village lists."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import openpyxl
+import pytest
+from factories import Village, make_household
+
+from clinic_app.clinic import Clinic
+from clinic_app.errors import ValidationFailed
+
+
+def test_resident_detail_gathers_household_and_records(clinic: Clinic, village: Village) -> None:
+    family = make_household(clinic, village.village_id, "001", head="张三",
+                            members=(("李秀英", "配偶", "女"),))
+    clinic.add_condition(family.head_id, "hypertension", dt.date(2019, 4, 1))
+    team = clinic.add_team("红星村团队")
+    doctor = clinic.add_doctor("王医生", phone="13700000000", team_id=team)
+    clinic.sign_contract(family.head_id, team_id=team, doctor_id=doctor, package_code="basic",
+                         start_on=dt.date(2026, 3, 1))
+    detail = clinic.resident_detail(family.member_ids[0])
+    assert detail.head_name == "张三" and detail.village.name == "红星村"
+    assert detail.contract_status == "none" and detail.conditions == []
+    head = clinic.resident_detail(family.head_id)
+    assert [c.label for c in head.conditions] == ["高血压"]
+    assert head.contract_status == "active"
+    assert head.doctor_names == {doctor: "王医生"}
+
+
+def test_move_member_between_households(clinic: Clinic, village: Village) -> None:
+    a = make_household(clinic, village.village_id, "001", head="张三",
+                       members=(("张小明", "之子", "男"),))
+    b = make_household(clinic, village.village_id, "002", head="李四")
+    son = a.member_ids[0]
+    assert clinic.move_resident(son, b.household_id, "之女婿") == []
+    assert clinic.resident(son).household_id == b.household_id
+    assert {m.name for m in clinic.members(b.household_id)} == {"李四", "张小明"}
+    warnings = clinic.move_resident(a.head_id, b.household_id, "户主")
+    assert "没有户主" in warnings[0]
+    assert clinic.household(a.household_id).head_id is None
+    assert clinic.household(b.household_id).head_id == a.head_id
+    assert clinic.resident(b.head_id).relation == "其他"
+    with pytest.raises(ValidationFailed, match="已在这一户"):
+        clinic.move_resident(son, b.household_id, "之子")
+    history = clinic.history("residents", son)
+    assert history[-1]["fields"]["household_id"]["new"] == b.household_id
+    assert clinic.check().ok
+
+
+def test_village_roster_filters_and_export(clinic: Clinic, village: Village,
+                                          tmp_path: Path) -> None:
+    a = make_household(clinic, village.village_id, "001", head="张三",
+                       members=(("张小明", "之子", "男"),))
+    make_household(clinic, village.village_id, "002", head="李四")
+    other = clinic.add_place("village", "白杨村", village.township_id)
+    make_household(clinic, other, "003", head="王五")
+    clinic.add_condition(a.head_id, "diabetes")
+    clinic.update_resident(a.member_ids[0], poverty_category="dibao")
+    clinic.end_residence(a.head_id, "deceased", dt.date(2026, 10, 1))
+    roster = clinic.village_roster(village.village_id)
+    assert [r["name"] for r in roster] == ["张小明", "李四"]  # the deceased are not listed
+    everyone = clinic.village_roster(village.village_id, include_inactive=True)
+    assert [r["name"] for r in everyone] == ["张三", "张小明", "李四"]
+    assert [r["name"] for r in clinic.village_roster(
+        village.village_id, condition="diabetes", include_inactive=True)] == ["张三"]
+    assert [r["name"] for r in clinic.village_roster(village.village_id,
+                                                     category="dibao")] == ["张小明"]
+    assert clinic.village_roster(village.village_id, contract_status="active") == []
+    households = clinic.village_households(village.village_id)
+    assert [(h["household_no"], h["members"]) for h in households] == [("001", 1), ("002", 1)]
+
+    out = tmp_path / "名单.xlsx"
+    assert clinic.export_roster(out, everyone) == 3
+    sheet = openpyxl.load_workbook(out).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("户编号", "组", "姓名")
+    assert rows[1][2] == "张三" and rows[1][11] == "死亡"
+    assert rows[1][6] == clinic.resident(a.head_id).id_number  # full ID kept as text
+    assert isinstance(rows[1][6], str)
