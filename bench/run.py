@@ -86,12 +86,42 @@ def operations(clinic: Clinic) -> list[tuple[str, Callable[[], object]]]:
     ]
 
 
+def ui_operations(clinic: Clinic) -> list[tuple[str, Callable[[], object]]]:
+    """A keystroke in the search box: query, model reset and repaint (offscreen Qt)."""
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from clinic_app.ui.app import application
+    from clinic_app.ui.main_window import MainWindow
+
+    app = application()
+    window = MainWindow(clinic)
+    window.resize(1366, 768)
+    window.show()
+    app.processEvents()
+
+    def keystroke(text: str) -> Callable[[], object]:
+        def run() -> None:
+            window.ui.searchEdit.setText(text)
+            window.run_search()
+            window.register.table.viewport().repaint()
+            app.processEvents()
+        return run
+
+    operations._window = window  # type: ignore[attr-defined]  # keep it alive
+    return [("UI: keystroke 'zs' → 200 rows painted", keystroke("zs")),
+            ("UI: keystroke 'zhang' → 200 rows painted", keystroke("zhang")),
+            ("UI: open a resident page", lambda: window.open_resident(
+                clinic.search("zs")[0]["id"]))]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--residents", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--no-ui", action="store_true", help="skip the offscreen Qt timings")
     args = parser.parse_args(argv)
     path, generated = township(args.residents, args.seed)
     rows: list[tuple[str, float, float]] = []
@@ -102,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     clinic = Clinic.open(path)
     opened = (time.perf_counter() - started) * 1000
     rows.append(("open database (migrations checked)", opened, opened))
-    for name, fn in operations(clinic):
+    measured = operations(clinic) + ([] if args.no_ui else ui_operations(clinic))
+    for name, fn in measured:
         rows.append((name, *measure(fn, args.repeat)))
     started = time.perf_counter()
     report = clinic.check()

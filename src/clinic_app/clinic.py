@@ -408,7 +408,7 @@ class Clinic:
         ids_ = queries.village_resident_ids(self.store, village_id, category=category,
                                             condition=condition,
                                             include_inactive=include_inactive)
-        rows = self._summaries(ids_)
+        rows = self.summaries(ids_)
         if contract_status:
             rows = [r for r in rows if r["contract_status"] == contract_status]
         return rows
@@ -431,7 +431,17 @@ class Clinic:
              codes.label(codes.CONTRACT_STATUS, r["contract_status"]),
              codes.label(codes.RESIDENT_STATUS, r["status"])] for r in rows))
 
-    def _summaries(self, resident_ids: list[str]) -> list[dict[str, Any]]:
+    def export_households(self, path: Path | str, rows: list[dict[str, Any]],
+                          title: str = "户名单") -> int:
+        from clinic_app.export import write_xlsx
+
+        headers = ["户编号", "组", "户主", "户主电话", "在册人数", "慢病人数", "地址"]
+        return write_xlsx(path, title, headers, (
+            [r["household_no"], r["group_name"], r["head_name"], r["head_phone"],
+             r["members"], r["patients"], r["address"]] for r in rows))
+
+    def summaries(self, resident_ids: list[str]) -> list[dict[str, Any]]:
+        """Display rows (name, age, masked ID, village, head, conditions, contract status)."""
         expiring = self.profile.value("contract.expiring_soon_days", default=30)
         today = self.today()
         rows = queries.resident_summaries(self.store, resident_ids, today, expiring)
@@ -444,7 +454,7 @@ class Clinic:
     # ------------------------------------------------------------------ search & check
     def search(self, query: str, limit: int = 50) -> list[dict[str, Any]]:
         hits = queries.search_ids(self.store, query, limit)
-        rows = self._summaries([h.resident_id for h in hits])
+        rows = self.summaries([h.resident_id for h in hits])
         ranks = {h.resident_id: h.rank for h in hits}
         for row in rows:
             row["rank"] = ranks[row["id"]]

@@ -50,6 +50,8 @@ MEDICINES = {
                  ("阿卡波糖片", "50mg×30片", "每日3次，每次1片", 3120)],
 }
 # Single characters only: a given name is built from one or two of them.
+# New county code → (old code, year the new one started).
+RENAMED_CODES = {"640522": ("642222", 2004)}
 GIVEN_MALE = tuple(c for c in PersonData.first_names_male if len(c) == 1)
 GIVEN_FEMALE = tuple(c for c in PersonData.first_names_female if len(c) == 1)
 
@@ -70,7 +72,7 @@ class _Gen:
         self.surnames = list(PersonData.last_names)
         self.weights = list(PersonData.last_names.values())
         self._surname_pool = self.rng.choices(self.surnames, self.weights, k=4096)
-        self._born_on: dict[tuple[dt.date, str], int] = {}
+        self._used: set[tuple[str, dt.date, str, int]] = set()
 
     def surname(self) -> str:
         return self.rng.choice(self._surname_pool)
@@ -87,12 +89,19 @@ class _Gen:
         return self.today - dt.timedelta(days=days)
 
     def id_number(self, birth: dt.date, sex: str) -> str:
-        # Sequence numbers are per birth date and sex, as a police station issues them;
-        # ids.make holds 500 per (place, date, sex), far more than one township needs.
-        key = (birth, sex)
-        sequence = self._born_on.get(key, 0)
-        self._born_on[key] = sequence + 1
-        return ids.make(self.county_code, birth, sequence, sex)
+        # Residents born before a county was renamed carry its old code (海原县 642222 until
+        # 2004, 640522 after), as real ID cards do.
+        code = self.county_code
+        old = RENAMED_CODES.get(code)
+        if old is not None and birth.year < old[1]:
+            code = old[0]
+        # A random sequence per (place, birth date, sex), never reused: ids.make holds 500.
+        while True:
+            sequence = self.rng.randrange(500)
+            key = (code, birth, sex, sequence)
+            if key not in self._used:
+                self._used.add(key)
+                return ids.make(code, birth, sequence, sex)
 
 
 def _members(gen: _Gen) -> Iterator[tuple[str, str, dt.date]]:

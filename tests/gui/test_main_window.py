@@ -50,7 +50,8 @@ def test_ctrl_f_focuses_search_from_anywhere(window: MainWindow, qtbot) -> None:
     window.ui.navList.setFocus()
     qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     assert window.ui.searchEdit.hasFocus()
-    assert window.ui.pages.currentWidget() is window.register
+    assert window.ui.pages.currentWidget() is window.register_tabs
+    assert window.register_tabs.currentWidget() is window.register
 
 
 def test_no_page_is_blank(window: MainWindow, screenshot_dir: Path) -> None:

@@ -110,6 +110,18 @@ FOLLOW_UP_CLASSES = {
 PAYERS = {"insurance": "医保", "free_fund": "免费药品基金", "patient": "个人"}
 
 
+# Column names as the change history shows them.
+FIELD_LABELS = {
+    "name": "姓名", "id_number": "身份证号", "sex": "性别", "birth_date": "出生日期",
+    "phone": "电话", "ethnicity": "民族", "poverty_category": "人员类别",
+    "poverty_status": "脱贫状态", "insurance": "医保类型", "insurance_no": "医保号",
+    "disability": "残疾类别", "disability_grade": "残疾等级", "treatment_batch": "三个一批",
+    "relation": "与户主关系", "household_id": "所在户", "status": "状态",
+    "status_date": "状态日期", "status_reason": "原因", "notes": "备注",
+    "name_pinyin": "拼音", "name_initials": "拼音首字母", "head_id": "户主",
+}
+
+
 def label(table: dict[str, str], code: str | None, default: str = "") -> str:
     """The Chinese label of a code, or the code itself when it is not known (kept as data)."""
     if code is None:

@@ -8,12 +8,10 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHeaderView,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -21,8 +19,12 @@ from PySide6.QtWidgets import (
 from clinic_app.clinic import Clinic
 from clinic_app.progress import Progress
 from clinic_app.ui.forms.ui_main_window import Ui_MainWindow
+from clinic_app.ui.household_page import HouseholdPage
 from clinic_app.ui.models import RowsModel, search_columns
+from clinic_app.ui.resident_page import ResidentPage
 from clinic_app.ui.tasks import Task, run_task
+from clinic_app.ui.village_page import VillagePage
+from clinic_app.ui.widgets import table_view
 
 SEARCH_DELAY_MS = 120
 SEARCH_LIMIT = 200
@@ -74,18 +76,7 @@ class RegisterPage(QWidget):
         super().__init__()
         self.clinic = clinic
         self.model = RowsModel(search_columns(), self)
-        self.table = QTableView()
-        self.table.setObjectName("searchResults")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSortingEnabled(True)
-        # No initial sort: results arrive ranked (exact ID, then name); a click re-sorts.
-        self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table = table_view(self.model, "searchResults")
         self.table.activated.connect(self._activated)
         self.hint = QLabel()
         self.hint.setObjectName("searchHint")
@@ -128,15 +119,35 @@ class MainWindow(QMainWindow):
         self.ui = Ui_MainWindow()
         self.ui.setupUi(self)
         self._tasks: list[Task] = []
+        self._history: list[tuple[str, str]] = []  # (page, record id) to go back to
         self.pages: dict[str, QWidget] = {}
         self.register = RegisterPage(clinic)
+        self.villages = VillagePage(clinic)
+        self.register_tabs = QTabWidget()
+        self.register_tabs.setObjectName("registerTabs")
+        self.register_tabs.addTab(self.register, "查找居民")
+        self.register_tabs.addTab(self.villages, "村名单")
         for key, title, text in NAV_PAGES:
-            page = self.register if key == "register" else ComingPage(title, text)
+            page = self.register_tabs if key == "register" else ComingPage(title, text)
             self.pages[key] = page
             self.ui.pages.addWidget(page)
             self.ui.navList.addItem(title)
-        self.ui.navList.currentRowChanged.connect(self.ui.pages.setCurrentIndex)
+        self.resident_page = ResidentPage(clinic)
+        self.household_page = HouseholdPage(clinic)
+        self.ui.pages.addWidget(self.resident_page)
+        self.ui.pages.addWidget(self.household_page)
+        self.ui.navList.currentRowChanged.connect(self._nav)
         self.ui.navList.setCurrentRow(0)
+        for page in (self.register, self.villages, self.household_page, self.resident_page):
+            page.open_resident.connect(self.open_resident)
+        for page in (self.villages, self.resident_page):
+            page.open_household.connect(self.open_household)
+        self.resident_page.back.connect(self.go_back)
+        self.household_page.back.connect(self.go_back)
+        self.resident_page.saved.connect(self._resident_saved)
+        self.household_page.changed.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self.resident_page, activated=self.go_back)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self.household_page, activated=self.go_back)
         self.ui.splitter.setStretchFactor(1, 1)
         self.ui.splitter.setSizes([140, 1100])
 
@@ -156,9 +167,68 @@ class MainWindow(QMainWindow):
         self.refresh_status()
         self.ui.searchEdit.setFocus()
 
+    # ------------------------------------------------------------------ navigation
+    def _nav(self, row: int) -> None:
+        self._history.clear()
+        self.ui.pages.setCurrentIndex(row)
+
+    def _current_place(self) -> tuple[str, str]:
+        widget = self.ui.pages.currentWidget()
+        if widget is self.resident_page and self.resident_page.resident_id:
+            return ("resident", self.resident_page.resident_id)
+        if widget is self.household_page and self.household_page.household_id:
+            return ("household", self.household_page.household_id)
+        return ("register", "")
+
+    def open_resident(self, resident_id: str) -> None:
+        self._history.append(self._current_place())
+        self.resident_page.load(resident_id)
+        self.ui.pages.setCurrentWidget(self.resident_page)
+        self.resident_page.form.nameEdit.setFocus()
+
+    def open_household(self, household_id: str) -> None:
+        self._history.append(self._current_place())
+        self.household_page.load(household_id)
+        self.ui.pages.setCurrentWidget(self.household_page)
+        self.household_page.table.setFocus()
+
+    def go_back(self) -> None:
+        if self.ui.pages.currentWidget() is self.resident_page and \
+                self.resident_page.changes() and not self._confirm_discard():
+            return
+        page, record = self._history.pop() if self._history else ("register", "")
+        if page == "resident":
+            self.resident_page.load(record)
+            self.ui.pages.setCurrentWidget(self.resident_page)
+        elif page == "household":
+            self.household_page.load(record)
+            self.ui.pages.setCurrentWidget(self.household_page)
+        else:
+            self.ui.pages.setCurrentWidget(self.register_tabs)
+            self.run_search()
+            self.villages.refresh()
+
+    def _confirm_discard(self) -> bool:
+        answer = QMessageBox.question(
+            self, "未保存的修改", "这个档案有未保存的修改。要保存吗？",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard |
+            QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
+        if answer == QMessageBox.StandardButton.Save:
+            return self.resident_page.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def _resident_saved(self, resident_id: str, warnings: list[str]) -> None:
+        text = "已保存" + ("：" + "；".join(warnings) if warnings else "")
+        self.statusBar().showMessage(text, 10000)
+
     # ------------------------------------------------------------------ search
     def focus_search(self) -> None:
+        if self.ui.pages.currentWidget() is self.resident_page and \
+                self.resident_page.changes() and not self._confirm_discard():
+            return
         self.ui.navList.setCurrentRow(0)
+        self._nav(0)
+        self.register_tabs.setCurrentWidget(self.register)
         self.ui.searchEdit.setFocus()
         self.ui.searchEdit.selectAll()
 
@@ -166,7 +236,11 @@ class MainWindow(QMainWindow):
         self._search_timer.stop()
         query = self.ui.searchEdit.text().strip()
         rows = self.clinic.search(query, SEARCH_LIMIT) if query else []
-        self.ui.navList.setCurrentRow(0)
+        if self.ui.pages.currentWidget() is not self.resident_page or \
+                not self.resident_page.changes():
+            self.ui.navList.setCurrentRow(0)
+            self._nav(0)
+            self.register_tabs.setCurrentWidget(self.register)
         self.register.show_results(query, rows)
 
     def _search_enter(self) -> None:
@@ -211,6 +285,7 @@ class MainWindow(QMainWindow):
 
         def done(count: int) -> None:
             self.refresh_status()
+            self.villages.reload_villages()
             self.statusBar().showMessage(f"已生成演示乡镇：{count} 人（演示数据，不是真实居民）",
                                          10000)
 

@@ -25,7 +25,7 @@ class Ui_MainWindow(object):
         if not MainWindow.objectName():
             MainWindow.setObjectName(u"MainWindow")
         MainWindow.resize(1280, 720)
-        MainWindow.setMinimumSize(QSize(960, 600))
+        MainWindow.setMinimumSize(QSize(800, 520))
         self.central = QWidget(MainWindow)
         self.central.setObjectName(u"central")
         self.centralLayout = QVBoxLayout(self.central)

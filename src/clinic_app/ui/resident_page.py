@@ -1,0 +1,368 @@
+"""The resident page: identity and household, edit with on-the-spot checks, and the records."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from clinic_app.clinic import Clinic, ResidentDetail
+from clinic_app.domain import codes, ids, validate
+from clinic_app.domain.models import yuan
+from clinic_app.errors import ClinicError, DuplicateResident, ValidationFailed
+from clinic_app.ui.forms.ui_resident_form import Ui_ResidentForm
+from clinic_app.ui.models import Column, RowsModel
+from clinic_app.ui.widgets import ERROR_STYLE, OK_STYLE, TableOrNote
+
+# combo objectName → (resident field, {code: label})
+COMBOS = {
+    "categoryCombo": ("poverty_category", codes.POVERTY_CATEGORIES),
+    "povertyStatusCombo": ("poverty_status", codes.POVERTY_STATUS),
+    "insuranceCombo": ("insurance", codes.INSURANCE_KINDS),
+    "disabilityCombo": ("disability", codes.DISABILITY_KINDS),
+    "batchCombo": ("treatment_batch", codes.TREATMENT_BATCHES),
+}
+EDITS = {
+    "nameEdit": "name", "idEdit": "id_number", "phoneEdit": "phone",
+    "ethnicityEdit": "ethnicity", "insuranceNoEdit": "insurance_no",
+    "disabilityGradeEdit": "disability_grade", "notesEdit": "notes",
+}
+
+
+def _fill_combo(combo: QComboBox, table: dict[str, str]) -> None:
+    combo.clear()
+    if "" not in table:
+        combo.addItem("（未填写）", "")
+    for code, label in table.items():
+        combo.addItem(label, code)
+
+
+def _set_combo(combo: QComboBox, code: str) -> None:
+    index = combo.findData(code or "")
+    if index < 0:  # a code from data this version does not know: keep and show it
+        combo.addItem(code, code)
+        index = combo.count() - 1
+    combo.setCurrentIndex(index)
+
+
+def _date(value: dt.date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+class ResidentPage(QWidget):
+    back = Signal()
+    open_household = Signal(str)
+    open_resident = Signal(str)
+    saved = Signal(str, list)  # resident id, warnings
+
+    def __init__(self, clinic: Clinic) -> None:
+        super().__init__()
+        self.clinic = clinic
+        self.resident_id: str | None = None
+        self.detail: ResidentDetail | None = None
+        self._loading = False
+
+        self.title = QLabel()
+        self.title.setObjectName("residentTitle")
+        font = self.title.font()
+        font.setPointSize(font.pointSize() + 5)
+        font.setBold(True)
+        self.title.setFont(font)
+        self.back_button = QPushButton("← 返回(&B)")
+        self.household_button = QPushButton("查看本户(&H)")
+        self.back_button.clicked.connect(self.back)
+        self.household_button.clicked.connect(self._open_household)
+        top = QHBoxLayout()
+        top.addWidget(self.back_button)
+        top.addWidget(self.title, 1)
+        top.addWidget(self.household_button)
+
+        self.form_box = QGroupBox("基本信息")
+        self.form = Ui_ResidentForm()
+        self.form_widget = QWidget()
+        self.form.setupUi(self.form_widget)
+        # In a scroll area so the page still fits a 1366×768 screen at 125% scaling.
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(self.form_widget)
+        box_layout = QVBoxLayout(self.form_box)
+        box_layout.addWidget(scroll)
+        for name, (_, table) in COMBOS.items():
+            _fill_combo(getattr(self.form, name), table)
+        self.form.errorLabel.linkActivated.connect(self._link)
+        self.form.saveButton.clicked.connect(self.save)
+        self.form.revertButton.clicked.connect(self.revert)
+        for name in EDITS:
+            getattr(self.form, name).textChanged.connect(self._changed)
+            getattr(self.form, name).returnPressed.connect(self.save)
+        for name in COMBOS:
+            getattr(self.form, name).currentIndexChanged.connect(self._changed)
+        QShortcut(QKeySequence.StandardKey.Save, self, activated=self.save)
+
+        self.household_label = QLabel()
+        self.household_label.setObjectName("householdSummary")
+        self.household_label.setWordWrap(True)
+        self.tabs = QTabWidget()
+        self.sections: dict[str, TableOrNote] = {}
+        for key, title, columns, empty in self._section_specs():
+            section = TableOrNote(RowsModel(columns, self), f"{key}Table", empty)
+            self.sections[key] = section
+            self.tabs.addTab(section, title)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.household_label)
+        right_layout.addWidget(self.tabs, 1)
+
+        splitter = QSplitter()
+        splitter.addWidget(self.form_box)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([430, 800])
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(splitter, 1)
+
+    # ------------------------------------------------------------------ sections
+    def _section_specs(self) -> list[tuple[str, str, list[Column], str]]:
+        def doctor(key: str) -> Any:
+            return lambda r: self.detail.doctor_names.get(r[key] or "", "") if self.detail else ""
+
+        return [
+            ("conditions", "慢病与诊断", [
+                Column("病种", lambda r: r["label"]),
+                Column("诊断日期", lambda r: r["diagnosed_on"]),
+                Column("状态", lambda r: r["status"]),
+            ], "没有登记慢病或大病。"),
+            ("contracts", "签约", [
+                Column("服务包", lambda r: r["package"]),
+                Column("开始", lambda r: r["start_on"]),
+                Column("到期", lambda r: r["end_on"]),
+                Column("状态", lambda r: r["status"]),
+                Column("签约医生", doctor("doctor_id")),
+                Column("协议号", lambda r: r["agreement_no"]),
+            ], "尚未签约家庭医生。签约功能在左侧“签约”页（开发中）。"),
+            ("follow_ups", "随访", [
+                Column("日期", lambda r: r["visit_date"]),
+                Column("方式", lambda r: r["method"]),
+                Column("血压", lambda r: r["bp"]),
+                Column("空腹血糖", lambda r: r["glucose"], align_right=True),
+                Column("评价", lambda r: r["classification"]),
+                Column("下次随访", lambda r: r["next"]),
+                Column("医生", doctor("doctor_id")),
+            ], "没有随访记录。"),
+            ("checkups", "体检", [
+                Column("日期", lambda r: r["checkup_date"]),
+                Column("血压", lambda r: r["bp"]),
+                Column("评价", lambda r: r["evaluation"]),
+                Column("医生", doctor("doctor_id")),
+            ], "今年还没有健康体检记录。"),
+            ("deliveries", "药品发放", [
+                Column("日期", lambda r: r["delivered_on"]),
+                Column("药品", lambda r: r["medicine"]),
+                Column("数量", lambda r: r["quantity"], align_right=True),
+                Column("金额(元)", lambda r: r["total"], align_right=True),
+                Column("免费药品基金", lambda r: r["free"], align_right=True),
+                Column("票据号", lambda r: r["receipt_no"]),
+                Column("送药人", doctor("delivered_by")),
+            ], "没有药品代购或送药记录。"),
+            ("history", "修改记录", [
+                Column("时间", lambda r: r["at"]),
+                Column("操作人", lambda r: r["user"]),
+                Column("操作", lambda r: r["op"]),
+                Column("内容", lambda r: r["fields"]),
+            ], "没有修改记录。"),
+        ]
+
+    # ------------------------------------------------------------------ loading
+    def load(self, resident_id: str) -> None:
+        self.resident_id = resident_id
+        self.detail = detail = self.clinic.resident_detail(resident_id)
+        person = detail.resident
+        age = person.age(self.clinic.today())
+        status = "" if person.status == "active" else f"（{person.status_label}）"
+        self.title.setText(f"{person.name}　{person.sex}　{age if age is not None else ''}岁"
+                           f"　{person.masked_id}{status}")
+        self._fill_form()
+        if detail.household:
+            hh = detail.household
+            village = detail.village.name if detail.village else ""
+            self.household_label.setText(
+                f"户编号 {hh.household_no or '（无）'}　{village} {hh.group_name}　"
+                f"户主：{detail.head_name or '（未指定）'}　与户主关系：{person.relation or '未填'}"
+                f"　签约：{codes.label(codes.CONTRACT_STATUS, detail.contract_status)}")
+        else:
+            self.household_label.setText("尚未归入任何户。")
+        self.household_button.setEnabled(detail.household is not None)
+        self._fill_sections()
+
+    def _fill_form(self) -> None:
+        assert self.detail is not None
+        person = self.detail.resident
+        self._loading = True
+        try:
+            for name, field in EDITS.items():
+                getattr(self.form, name).setText(getattr(person, field) or "")
+            for name, (field, _) in COMBOS.items():
+                _set_combo(getattr(self.form, name), getattr(person, field))
+        finally:
+            self._loading = False
+        self.form.errorLabel.clear()
+        self._changed()
+
+    def _fill_sections(self) -> None:
+        detail = self.detail
+        assert detail is not None
+        today = self.clinic.today()
+        expiring = self.clinic.profile.value("contract.expiring_soon_days", default=30)
+        packages = {p.code: p.name for p in self.clinic.profile.packages()}
+        self.sections["conditions"].model.set_rows([
+            {"label": c.label, "diagnosed_on": _date(c.diagnosed_on),
+             "status": codes.label(codes.CONDITION_STATUS, c.status)} for c in detail.conditions])
+        self.sections["contracts"].model.set_rows([
+            {"package": packages.get(c.package_code, c.package_code),
+             "start_on": _date(c.start_on), "end_on": _date(c.end_on),
+             "status": codes.label(codes.CONTRACT_STATUS, c.status(today, expiring)),
+             "doctor_id": c.doctor_id, "agreement_no": c.agreement_no}
+            for c in reversed(detail.contracts)])
+        self.sections["follow_ups"].model.set_rows([
+            {"visit_date": _date(f.visit_date),
+             "method": codes.label(codes.FOLLOW_UP_METHODS, f.method),
+             "bp": f"{f.sbp}/{f.dbp}" if f.sbp and f.dbp else "",
+             "glucose": f.fasting_glucose,
+             "classification": codes.label(codes.FOLLOW_UP_CLASSES, f.classification),
+             "next": _date(f.next_visit_on), "doctor_id": f.doctor_id}
+            for f in detail.follow_ups])
+        self.sections["checkups"].model.set_rows([
+            {"checkup_date": _date(c.checkup_date),
+             "bp": f"{c.sbp}/{c.dbp}" if c.sbp and c.dbp else "",
+             "evaluation": {"normal": "未见异常", "abnormal": "有异常"}.get(c.evaluation,
+                                                                           c.evaluation),
+             "doctor_id": c.doctor_id} for c in detail.checkups])
+        self.sections["deliveries"].model.set_rows([
+            {"delivered_on": _date(d.delivered_on), "medicine": d.medicine,
+             "quantity": f"{d.quantity}{d.unit}", "total": yuan(d.total_fen),
+             "free": yuan(d.free_fund_fen), "receipt_no": d.receipt_no,
+             "delivered_by": d.delivered_by} for d in detail.deliveries])
+        history = []
+        assert self.resident_id is not None
+        for entry in reversed(self.clinic.history("residents", self.resident_id)):
+            fields = entry["fields"] or {}
+            text = "；".join(f"{codes.FIELD_LABELS.get(k, k)}: {v.get('old') or '空'} → "
+                            f"{v.get('new') or '空'}"
+                            for k, v in fields.items()
+                            if isinstance(v, dict) and k not in ("name_pinyin", "name_initials"))
+            history.append({"at": entry["at"][:19].replace("T", " "), "user": entry["user"],
+                            "op": {"insert": "建档", "update": "修改", "delete": "删除"}.get(
+                                entry["op"], entry["op"]), "fields": text})
+        self.sections["history"].model.set_rows(history)
+
+    # ------------------------------------------------------------------ editing
+    def changes(self) -> dict[str, Any]:
+        """Fields the user changed, as the core expects them."""
+        if self.detail is None:
+            return {}
+        person = self.detail.resident
+        out: dict[str, Any] = {}
+        for name, field in EDITS.items():
+            text = getattr(self.form, name).text().strip()
+            current = getattr(person, field) or ""
+            if field == "id_number":
+                if ids.normalise(text) != current:
+                    out[field] = text
+            elif text != current:
+                out[field] = text
+        for name, (field, _) in COMBOS.items():
+            code = getattr(self.form, name).currentData() or ""
+            if code != (getattr(person, field) or ""):
+                out[field] = code
+        return out
+
+    def _changed(self) -> None:
+        if self._loading:
+            return
+        self._check_id()
+        phone_problem = validate.phone_problem(self.form.phoneEdit.text())
+        name_problem = validate.name_problem(validate.clean_name(self.form.nameEdit.text()))
+        problems = [p for p in (name_problem, phone_problem) if p]
+        dirty = bool(self.changes())
+        self.form.saveButton.setEnabled(dirty)
+        self.form.revertButton.setEnabled(dirty)
+        if problems:
+            self._error("；".join(problems))
+        else:
+            self.form.errorLabel.clear()
+
+    def _check_id(self) -> None:
+        text = self.form.idEdit.text()
+        if not text.strip():
+            self.form.idInfo.setText("未填写身份证号")
+            self.form.idInfo.setStyleSheet("")
+            return
+        try:
+            parsed = ids.parse(text, today=self.clinic.today())
+        except ids.IdNumberError as exc:
+            self.form.idInfo.setText(f"✗ {exc}")
+            self.form.idInfo.setStyleSheet(ERROR_STYLE)
+            return
+        age = ids.age_on(parsed.birth_date, self.clinic.today())
+        note = f"　（{'；'.join(parsed.warnings)}）" if parsed.warnings else ""
+        self.form.idInfo.setText(f"✓ 出生日期 {parsed.birth_date:%Y-%m-%d}　{parsed.sex}　"
+                                 f"{age}岁{note}")
+        self.form.idInfo.setStyleSheet(OK_STYLE)
+
+    def _error(self, text: str) -> None:
+        self.form.errorLabel.setText(text)
+        self.form.errorLabel.setStyleSheet(ERROR_STYLE)
+
+    def save(self) -> bool:
+        if self.resident_id is None:
+            return False
+        changes = self.changes()
+        if not changes:
+            return True
+        try:
+            saved = self.clinic.update_resident(self.resident_id, **changes)
+        except DuplicateResident as exc:
+            self._error(f"{html.escape(str(exc))}　<a href=\"resident:{exc.existing_id}\">"
+                        f"打开 {html.escape(exc.name)} 的档案</a>")
+            return False
+        except ValidationFailed as exc:
+            self._error(html.escape(str(exc)))
+            return False
+        except ClinicError as exc:
+            self._error(html.escape(str(exc)))
+            return False
+        self.load(self.resident_id)
+        self.saved.emit(self.resident_id, saved.warnings)
+        return True
+
+    def revert(self) -> None:
+        if self.detail is not None:
+            self._fill_form()
+
+    def _link(self, href: str) -> None:
+        if href.startswith("resident:"):
+            self.open_resident.emit(href.split(":", 1)[1])
+
+    def _open_household(self) -> None:
+        if self.detail and self.detail.household:
+            self.open_household.emit(self.detail.household.id)

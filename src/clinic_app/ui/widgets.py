@@ -1,0 +1,62 @@
+"""Small widgets shared by pages: a configured table view that explains itself when empty."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QStackedWidget,
+    QTableView,
+    QWidget,
+)
+
+from clinic_app.ui.models import RowsModel
+
+ERROR_STYLE = "color: #b00020;"
+OK_STYLE = "color: #1b5e20;"
+
+
+def table_view(model: RowsModel, name: str, *, sortable: bool = True) -> QTableView:
+    """A read-only, row-selecting, keyboard-friendly table over a RowsModel."""
+    view = QTableView()
+    view.setObjectName(name)
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setAlternatingRowColors(True)
+    view.verticalHeader().setVisible(False)
+    header = view.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    # Size columns from the first rows only: measuring all 200 on every keystroke took ~70 ms.
+    header.setResizeContentsPrecision(30)
+    header.setStretchLastSection(True)
+    if sortable:
+        view.setSortingEnabled(True)
+        # Rows arrive in a meaningful order (rank, household); no sort until a header click.
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+    return view
+
+
+class TableOrNote(QStackedWidget):
+    """A table that shows a sentence instead of an empty grid when it has no rows."""
+
+    def __init__(self, model: RowsModel, name: str, empty_text: str,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.view = table_view(model, name)
+        self.note = QLabel(empty_text)
+        self.note.setObjectName(f"{name}Empty")
+        self.note.setWordWrap(True)
+        self.note.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.note.setMargin(8)
+        self.addWidget(self.view)
+        self.addWidget(self.note)
+        model.modelReset.connect(self._refresh)
+        self._refresh()
+
+    def _refresh(self) -> None:
+        self.setCurrentWidget(self.view if self.model.rowCount() else self.note)
