@@ -88,7 +88,11 @@ def ensure_venv(extras: str) -> Path:
         print("安装依赖 ...", flush=True)
         subprocess.run([str(py), "-m", "pip", "install", "-q", "--upgrade", "pip"], check=True)
         target = f".[{extras}]" if extras else "."
-        subprocess.run([str(py), "-m", "pip", "install", "-q", "-e", target], check=True, cwd=ROOT)
+        # The build backend's notices (editable install, deprecations) are for packagers,
+        # not for a doctor starting the app; errors still show.
+        quiet = dict(os.environ, PYTHONWARNINGS="ignore")
+        subprocess.run([str(py), "-m", "pip", "install", "-q", "-e", target], check=True,
+                       cwd=ROOT, env=quiet)
         stamp.write_text("ok", encoding="utf-8")
     return py
 

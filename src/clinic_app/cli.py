@@ -122,7 +122,8 @@ def cmd_search(args: argparse.Namespace) -> int:
             "id_number_masked": r["masked_id"], "village": r["village"],
             "household_no": r["household_no"], "head": r["head_name"],
             "conditions": r["conditions"], "contract_status": r["contract_status"],
-            "status": r["status"], "rank": r["rank"]} for r in rows])
+            "next_follow_up": r["next_follow_up"], "status": r["status"],
+            "rank": r["rank"]} for r in rows])
         return 0
     if not rows:
         print(f"没有找到与“{args.query}”匹配的居民", file=sys.stderr)

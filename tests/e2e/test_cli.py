@@ -40,7 +40,8 @@ def test_demo_check_search_json(tmp_path: Path, capsys: pytest.CaptureFixture[st
     hits = json.loads(capsys.readouterr().out)
     assert 0 < len(hits) <= 5
     assert set(hits[0]) >= {"id", "name", "sex", "age", "id_number_masked", "village",
-                            "household_no", "head", "conditions", "contract_status"}
+                            "household_no", "head", "conditions", "contract_status",
+                            "next_follow_up"}
     assert "*" in hits[0]["id_number_masked"]
 
 

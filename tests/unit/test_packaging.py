@@ -16,6 +16,8 @@ def test_every_package_under_src_is_listed_in_pyproject() -> None:
         ".".join(init.parent.relative_to(ROOT / "src").parts)
         for init in (ROOT / "src").rglob("__init__.py")
     }
+    found |= {"clinic_app.resources." + d.name for d in (ROOT / "resources").iterdir()
+              if d.is_dir() and any(d.iterdir()) and not d.name.startswith((".", "_"))}
     assert found - listed == set(), "add these packages to pyproject.toml"
     assert "clinic_app.resources" in listed
 

@@ -80,3 +80,14 @@ def test_village_roster_filters_and_export(clinic: Clinic, village: Village,
     assert rows[1][2] == "张三" and rows[1][11] == "死亡"
     assert rows[1][6] == clinic.resident(a.head_id).id_number  # full ID kept as text
     assert isinstance(rows[1][6], str)
+
+
+def test_search_shows_the_next_visit_set_by_the_latest_follow_up(clinic: Clinic,
+                                                                 village: Village) -> None:
+    family = make_household(clinic, village.village_id, head="张三")
+    with clinic.db.atomic():
+        for visit, next_on in (("2026-05-01", "2026-08-01"), ("2026-08-03", "2026-11-03")):
+            clinic.store.insert("follow_ups", {"resident_id": family.head_id,
+                                               "form": "hypertension", "visit_date": visit,
+                                               "next_visit_on": next_on})
+    assert clinic.search("zs")[0]["next_follow_up"] == "2026-11-03"

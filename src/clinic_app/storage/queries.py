@@ -170,9 +170,17 @@ def resident_summaries(store: Store, resident_ids: Sequence[str], on: dt.date,
             f"SELECT resident_id, end_on, ended_on FROM contracts WHERE resident_id IN ({marks}) "
             "AND deleted = 0 ORDER BY start_on", list(resident_ids)):
         contracts[rid] = (end_on, ended_on)  # the latest contract wins
+    # The next visit the latest follow-up set (issue 5's schedule engine will refine this).
+    next_visit: dict[str, str | None] = {}
+    for rid, next_on in store.db.execute(
+            f"SELECT resident_id, next_visit_on FROM follow_ups f WHERE resident_id IN ({marks}) "
+            "AND deleted = 0 AND visit_date = (SELECT max(visit_date) FROM follow_ups g "
+            "WHERE g.resident_id = f.resident_id AND g.deleted = 0)", list(resident_ids)):
+        next_visit[rid] = next_on
     by_id = {}
     for row in rows:
         row["conditions"] = conditions.get(row["id"], [])
+        row["next_follow_up"] = next_visit.get(row["id"])
         row["contract_status"] = _contract_status(contracts.get(row["id"]), on, expiring_days)
         by_id[row["id"]] = row
     return [by_id[rid] for rid in resident_ids if rid in by_id]

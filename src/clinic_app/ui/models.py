@@ -103,5 +103,6 @@ def search_columns() -> list[Column]:
         Column("户主", lambda r: r["head_name"]),
         Column("慢病", lambda r: "、".join(r["conditions"])),
         Column("签约", lambda r: codes.label(codes.CONTRACT_STATUS, r["contract_status"])),
+        Column("下次随访", lambda r: r["next_follow_up"]),
         Column("状态", lambda r: codes.label(codes.RESIDENT_STATUS, r["status"])),
     ]
