@@ -8,6 +8,7 @@ problem found by ``check`` exits 3. With no command the window opens.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 import time
@@ -64,6 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("query")
     search.add_argument("--limit", type=int, default=20)
 
+    overdue = sub.add_parser("overdue", help="今日待办：逾期和本周应随访的慢病患者，按风险排序")
+    _common(overdue)
+    overdue.add_argument("--as-of", type=_date_arg, default=None, help="按哪天计算（默认今天）")
+    overdue.add_argument("--village", default=None, help="只列出这个村")
+    overdue.add_argument("--within", type=int, default=None,
+                         help="包括几天内到期的（默认按政策配置，一般7天）")
+
     check = sub.add_parser("check", help="检查数据库完整性并统计记录数")
     _common(check)
 
@@ -75,6 +83,23 @@ def build_parser() -> argparse.ArgumentParser:
     pshow.add_argument("name")
     pshow.add_argument("--json", action="store_true")
     return parser
+
+
+def _date_arg(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期格式应为 2026-11-23，而不是 {text}") from None
+
+
+def _village_id(clinic: Clinic, name: str | None) -> str | None:
+    if not name:
+        return None
+    matches = [p for p in clinic.places("village") if p.name == name]
+    if not matches:
+        known = "、".join(p.name for p in clinic.places("village")[:20])
+        raise ClinicError(f"没有名为“{name}”的村（已有：{known or '无'}）")
+    return matches[0].id
 
 
 def _print_json(data: Any) -> None:
@@ -136,6 +161,31 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+RISK_LABELS = {0: "危急", 1: "需转诊", 2: "控制不满意", 3: "常规"}
+
+
+def cmd_overdue(args: argparse.Namespace) -> int:
+    with _open(args) as clinic:
+        items = clinic.work_list(args.as_of, village_id=_village_id(clinic, args.village),
+                                 due_within=args.within)
+    if args.json:
+        _print_json([{k: v for k, v in item.items() if k != "contact"} | {
+            "risk_label": RISK_LABELS[item["risk"]],
+            "contact": item["contact"]["outcome"] if item.get("contact") else None}
+            for item in items])
+        return 0
+    if not items:
+        print("没有逾期或本周应随访的患者", file=sys.stderr)
+    for item in items:
+        when = f"逾期{item['overdue_days']}天" if item["status"] == "overdue" else \
+            f"{item['due_on']}到期"
+        print(f"{RISK_LABELS[item['risk']]}\t{item['name']}\t{item['age']}岁\t"
+              f"{'、'.join(item['conditions'])}\t{when}\t血压{item['last_bp'] or '-'}\t"
+              f"血糖{item['last_glucose'] or '-'}\t"
+              f"{item['phone']}\t{item['village']}{item['group_name']}")
+    return 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     with _open(args) as clinic:
         report = clinic.check()
@@ -193,7 +243,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"demo": cmd_demo, "search": cmd_search, "check": cmd_check, "policy": cmd_policy,
-            "gui": cmd_gui}
+            "overdue": cmd_overdue, "gui": cmd_gui}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -213,6 +263,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\n已中断", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head` and cut off: not an error
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

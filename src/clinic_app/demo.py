@@ -13,6 +13,7 @@ under the two minutes the foundation issue allows (see bench/).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from typing import Any
 from faker.providers.person.zh_CN import Provider as PersonData
 
 from clinic_app.clinic import Clinic, add_months
-from clinic_app.domain import ids
+from clinic_app.domain import ids, schedule
 from clinic_app.progress import Progress, SilentProgress
 from clinic_app.storage import queries
 from clinic_app.storage.store import Store, new_id
@@ -244,7 +245,9 @@ def _village(clinic: Clinic, store: Store, gen: _Gen, township: str, name: str, 
                                                 "tuberculosis": "肺结核",
                                                 "severe_mental": "严重精神障碍"}[code],
                                        "diagnosed_on": (today - dt.timedelta(
-                                           days=rng.randint(200, 4000))).isoformat()})
+                                           # TB is under treatment for months, not years
+                                           days=rng.randint(10, 200) if code == "tuberculosis"
+                                           else rng.randint(200, 4000))).isoformat()})
                 patients.append((rid, record, chronic))
             elif age >= 50 and rng.random() < 0.01:
                 record["treatment_batch"] = "major"
@@ -264,6 +267,33 @@ def _village(clinic: Clinic, store: Store, gen: _Gen, township: str, name: str, 
     store.insert_many("conditions", conditions)
     _contracts_and_services(store, gen, profile, residents, patients, doctors, team)
     return len(residents), len(households)
+
+
+def _tb_or_smi_visits(gen: _Gen, profile: Any, rid: str, condition: str, doctor: str
+                      ) -> list[dict[str, Any]]:
+    """Visits of a TB or severe-mental-disorder patient at the intervals the rules give."""
+    rng, today = gen.rng, gen.today
+    out = []
+    day = today - dt.timedelta(days=rng.randint(90, 200) if condition == "tuberculosis"
+                               else rng.randint(330, 380))
+    stop = today - dt.timedelta(days=rng.randint(60, 120) if rng.random() < 0.1 else 0)
+    while day <= stop:
+        data: dict[str, Any] = {}
+        if condition == "severe_mental":
+            data["stability"] = rng.choices(("stable", "basically_stable", "unstable"),
+                                            (80, 15, 5))[0]
+            data["risk_level"] = 0 if data["stability"] == "stable" else rng.randint(1, 3)
+        visit = schedule.Visit(day, condition, data=data)
+        (due,) = schedule.due_dates(profile, {condition: None}, [visit], None, day)
+        out.append({
+            "resident_id": rid, "form": condition, "visit_date": day.isoformat(),
+            "method": rng.choice(("home", "clinic")), "doctor_id": doctor, "sbp": None,
+            "dbp": None, "heart_rate": None, "weight_kg": None, "height_cm": None,
+            "fasting_glucose": None, "classification": "", "proposed_classification": "",
+            "next_visit_on": due.due_on.isoformat(), "proposed_next_on": due.due_on.isoformat(),
+            "referral_reason": "", "data": json.dumps(data, ensure_ascii=False)})
+        day = due.due_on + dt.timedelta(days=rng.randint(-2, 3))
+    return out
 
 
 def _contracts_and_services(store: Store, gen: _Gen, profile: Any, residents: list[dict[str, Any]],
@@ -296,42 +326,47 @@ def _contracts_and_services(store: Store, gen: _Gen, profile: Any, residents: li
     boxes = []
     items = []
     deliveries = []
-    controlled_sbp = profile.value("bp.controlled_sbp", today)
-    controlled_dbp = profile.value("bp.controlled_dbp", today)
-    glucose_ok = profile.value("glucose.controlled_fasting", today)
     for rid, record, chronic in patients:
         doctor = rng.choice(doctors)
         forms = [c for c in chronic if c in ("hypertension", "diabetes")]
         if forms:
             form = "combined" if len(forms) == 2 else forms[0]
-            per_year = max(profile.value(f"followup.per_year.{c}", today) or 4 for c in forms)
-            interval = 365 // per_year
-            # Some patients are behind: their last visit is older than the interval.
-            last = today - dt.timedelta(days=rng.randint(0, int(interval * 1.6)))
-            day = last - dt.timedelta(days=interval * (per_year - 1))
-            baseline = rng.gauss(145, 15)
+            birth = dt.date.fromisoformat(record["birth_date"])
             height = round(rng.gauss(162 if record["sex"] == "女" else 170, 6), 1)
             weight = round(rng.gauss(60 if record["sex"] == "女" else 68, 9), 1)
-            while day <= last:
-                sbp = int(max(95, min(210, rng.gauss(baseline, 12))))
-                dbp = int(max(55, min(125, sbp * 0.6 + rng.gauss(0, 7))))
-                glucose = round(max(3.5, rng.gauss(7.4, 1.8)), 1) if "diabetes" in forms else None
-                ok = sbp < controlled_sbp and dbp < controlled_dbp
-                if glucose is not None:
-                    ok = ok and glucose < glucose_ok
-                cls = "controlled" if ok else "uncontrolled"
-                next_on = day + dt.timedelta(days=interval if ok else 14)
+            # Each patient has their own usual pressure/glucose; most are near control.
+            usual_sbp = rng.gauss(134, 11)
+            usual_glucose = rng.gauss(6.6, 1.1)
+            # Visits follow the real rules (domain.schedule); a few patients fall behind.
+            day = today - dt.timedelta(days=rng.randint(330, 400))
+            # 85% keep up to today; the rest stopped coming some months ago.
+            stop = today - dt.timedelta(days=rng.randint(60, 240) if rng.random() < 0.15 else 0)
+            previous = None
+            while day <= stop:
+                sbp = int(max(95, min(215, rng.gauss(usual_sbp, 9))))
+                dbp = int(max(55, min(125, sbp * 0.58 + rng.gauss(0, 6))))
+                glucose = (round(max(3.0, rng.gauss(usual_glucose, 0.9)), 1)
+                           if "diabetes" in forms else None)
+                visit = schedule.Visit(day, form, sbp, dbp, glucose)
+                verdict = schedule.assess(profile, visit, previous, birth)
                 visits.append({
                     "resident_id": rid, "form": form, "visit_date": day.isoformat(),
                     "method": rng.choices(("clinic", "home", "phone"), (50, 40, 10))[0],
                     "doctor_id": doctor, "sbp": sbp, "dbp": dbp,
                     "heart_rate": rng.randint(60, 96), "weight_kg": weight, "height_cm": height,
-                    "fasting_glucose": glucose, "classification": cls,
-                    "proposed_classification": cls, "next_visit_on": next_on.isoformat(),
-                    "proposed_next_on": next_on.isoformat(),
+                    "fasting_glucose": glucose, "classification": verdict.classification,
+                    "proposed_classification": verdict.classification,
+                    "next_visit_on": verdict.next_on.isoformat(),
+                    "proposed_next_on": verdict.next_on.isoformat(),
+                    "referral_reason": "；".join(verdict.reasons) if verdict.referral else "",
                     "data": '{"adherence": "regular", "salt": "medium"}',
                 })
-                day += dt.timedelta(days=interval + rng.randint(-7, 7))
+                previous = schedule.Visit(day, form, sbp, dbp, glucose,
+                                          classification=verdict.classification)
+                day = verdict.next_on + dt.timedelta(days=rng.randint(-3, 4))
+        for condition in (c for c in chronic if c in ("tuberculosis", "severe_mental")):
+            visits.extend(_tb_or_smi_visits(gen, profile, rid, condition, doctor))
+        if forms:
             box = new_id()
             boxes.append({"id": box, "resident_id": rid,
                           "opened_on": (today - dt.timedelta(days=365)).isoformat()})

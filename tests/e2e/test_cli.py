@@ -110,3 +110,23 @@ def test_kill_9_during_demo_leaves_a_database_that_passes_check(tmp_path: Path) 
     assert report["ok"]
     assert 0 < report["counts"]["residents"] < 60000
     assert report["counts"]["residents"] % 1000 == 0  # whole villages only
+
+
+def test_overdue_lists_risk_first(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = str(tmp_path / "t.db")
+    assert main(["demo", "--db", db, "--residents", "3000", "--seed", "4", "--json"]) == 0
+    capsys.readouterr()
+    assert main(["overdue", "--db", db, "--json"]) == 0
+    items = json.loads(capsys.readouterr().out)
+    assert items, "a demo township always has someone due"
+    risks = [i["risk"] for i in items]
+    assert risks == sorted(risks)
+    assert {"name", "due_on", "overdue_days", "risk_label", "last_bp", "phone", "rule",
+            "village", "contact"} <= set(items[0])
+    village = items[0]["village"]
+    assert main(["overdue", "--db", db, "--village", village, "--json"]) == 0
+    assert {i["village"] for i in json.loads(capsys.readouterr().out)} == {village}
+    with pytest.raises(SystemExit) as usage:
+        main(["overdue", "--db", db, "--as-of", "2026-02-30"])
+    assert usage.value.code == 2
+    assert "日期格式" in capsys.readouterr().err

@@ -91,3 +91,75 @@ def test_search_shows_the_next_visit_set_by_the_latest_follow_up(clinic: Clinic,
                                                "form": "hypertension", "visit_date": visit,
                                                "next_visit_on": next_on})
     assert clinic.search("zs")[0]["next_follow_up"] == "2026-11-03"
+
+
+# Registration times are real (audit) time, so never-visited patients are due from the day the
+# test runs; check them a while after it, whatever day CI runs on.
+AFTER_REGISTRATION = dt.date.today() + dt.timedelta(days=17)
+
+
+def _visit(clinic: Clinic, resident_id: str, day: str, sbp: int, dbp: int,
+           next_on: str | None = None, classification: str = "") -> None:
+    with clinic.db.atomic():
+        clinic.store.insert("follow_ups", {
+            "resident_id": resident_id, "form": "hypertension", "visit_date": day, "sbp": sbp,
+            "dbp": dbp, "next_visit_on": next_on, "classification": classification})
+
+
+def test_work_list_orders_by_risk_then_overdue(clinic: Clinic, village: Village) -> None:
+    people = {}
+    for name in ("常规", "危急", "逾期久", "不在名单"):
+        family = make_household(clinic, village.village_id, head=f"张{name}")
+        clinic.add_condition(family.head_id, "hypertension", dt.date(2020, 1, 1))
+        people[name] = family.head_id
+    _visit(clinic, people["常规"], "2026-08-25", 128, 80)  # due 2026-11-24: this week
+    _visit(clinic, people["危急"], "2026-11-20", 186, 100)  # emergency: due in 14 days
+    _visit(clinic, people["逾期久"], "2026-06-01", 130, 82)  # due 2026-08-31: overdue
+    _visit(clinic, people["不在名单"], "2026-11-01", 126, 78)  # due in February
+    items = clinic.work_list(dt.date(2026, 11, 23))
+    assert [i["name"] for i in items] == ["张危急", "张逾期久", "张常规"]
+    assert items[0]["risk"] == 0 and "紧急转诊" in items[0]["rule"]
+    assert items[1]["status"] == "overdue" and items[1]["overdue_days"] == 84
+    assert items[2]["status"] == "due" and items[2]["due_on"] == "2026-11-24"
+    assert items[0]["last_bp"] == "186/100" and items[0]["phone"] == "13912345678"
+
+
+def test_contact_marks_show_on_the_list_but_are_not_visits(clinic: Clinic,
+                                                          village: Village) -> None:
+    family = make_household(clinic, village.village_id, head="张三")
+    clinic.add_condition(family.head_id, "diabetes", dt.date(2026, 1, 1))
+    later = AFTER_REGISTRATION  # never visited: due from registration, so overdue by now
+    before = clinic.work_list(later)
+    assert before[0]["status"] == "overdue" and before[0]["contact"] is None
+    clinic.mark_contact(family.head_id, "unreachable", "电话停机")
+    after = clinic.work_list(later)
+    assert after[0]["overdue_days"] == before[0]["overdue_days"]  # still due: not a visit
+    assert after[0]["contact"]["outcome"] == "unreachable"
+    assert after[0]["contact"]["note"] == "电话停机"
+    with pytest.raises(ValidationFailed):
+        clinic.mark_contact(family.head_id, "emailed")
+
+
+def test_village_and_moved_patients_are_filtered(clinic: Clinic, village: Village) -> None:
+    here = make_household(clinic, village.village_id, head="张三")
+    other_village = clinic.add_place("village", "白杨村", village.township_id)
+    there = make_household(clinic, other_village, head="李四")
+    for family in (here, there):
+        clinic.add_condition(family.head_id, "hypertension", dt.date(2025, 1, 1))
+    assert {i["name"] for i in clinic.work_list(AFTER_REGISTRATION)} == {"张三", "李四"}
+    assert [i["name"] for i in clinic.work_list(AFTER_REGISTRATION,
+                                                village_id=other_village)] == ["李四"]
+    clinic.end_residence(there.head_id, "moved", dt.date(2026, 10, 1))
+    assert [i["name"] for i in clinic.work_list(AFTER_REGISTRATION)] == ["张三"]
+
+
+def test_expiring_contracts(clinic: Clinic, village: Village) -> None:
+    family = make_household(clinic, village.village_id, head="张三")
+    team = clinic.add_team("团队")
+    clinic.sign_contract(family.head_id, team_id=team, doctor_id=None, package_code="basic",
+                         start_on=dt.date(2025, 12, 10))
+    rows = clinic.expiring_contracts(dt.date(2026, 11, 23))
+    assert [(r["name"], r["days_left"]) for r in rows] == [("张三", 16)]
+    clinic.sign_contract(family.head_id, team_id=team, doctor_id=None, package_code="basic",
+                         start_on=dt.date(2026, 12, 10))  # renewed: no longer listed
+    assert clinic.expiring_contracts(dt.date(2026, 11, 23)) == []

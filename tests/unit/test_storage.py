@@ -12,6 +12,8 @@ from clinic_app.storage import db as storage_db
 from clinic_app.storage.schema import MIGRATIONS, SYNCED_TABLES
 from clinic_app.storage.store import Store
 
+ALL_MIGRATIONS = [m.name for m in MIGRATIONS._migrations]
+
 
 def _migrations_plus(extra_name: str, fn) -> sqlite_utils.Migrations:
     """The real migrations followed by one more, as a later version of the app would have."""
@@ -25,7 +27,7 @@ def _migrations_plus(extra_name: str, fn) -> sqlite_utils.Migrations:
 def test_fresh_database_has_schema_pragmas_and_identity(db_path: Path) -> None:
     database = storage_db.open_database(db_path)
     try:
-        assert storage_db.applied_migrations(database) == ["m0001_initial"]
+        assert storage_db.applied_migrations(database) == ALL_MIGRATIONS
         assert database.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert database.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         assert database.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
@@ -91,7 +93,7 @@ def test_failed_migration_leaves_database_untouched(db_path: Path) -> None:
         storage_db.migrate(database, db_path,
                            migrations=_migrations_plus("m0002_half_done", m0002_half_done))
     assert not database["half_done"].exists()
-    assert storage_db.applied_migrations(database) == ["m0001_initial"]
+    assert storage_db.applied_migrations(database) == ALL_MIGRATIONS
     database.close()
     assert _schema_and_rows(db_path) == before
 
@@ -169,3 +171,20 @@ def test_every_foreign_key_column_is_indexed(db_path: Path) -> None:
                 assert fk[3] in leading, f"{table}.{fk[3]} references {fk[2]} but has no index"
     finally:
         database.close()
+
+
+def test_upgrade_from_the_first_released_schema(db_path: Path) -> None:
+    """A register made by the first version (m0001 only) upgrades with its data intact."""
+    first = sqlite_utils.Migrations(MIGRATIONS.name)
+    first(name="m0001_initial")(MIGRATIONS._migrations[0].fn)
+    database = storage_db.connect(db_path)
+    storage_db.migrate(database, db_path, migrations=first)
+    store = Store(database)
+    with database.atomic():
+        place = store.insert("places", {"kind": "village", "name": "红星村"})
+    database.close()
+    upgraded = storage_db.open_database(db_path)
+    assert storage_db.applied_migrations(upgraded) == ALL_MIGRATIONS
+    assert Store(upgraded).get("places", place)["name"] == "红星村"
+    assert list((db_path.parent / "backups").glob("*.db"))
+    upgraded.close()

@@ -209,6 +209,9 @@ class Profile:
     parent: Profile | None
     versions: list[ProfileVersion] = field(default_factory=list)
     origin: str = ""  # file path or "local"
+    # (key, date) → RuleValue: the schedule asks the same few rules for every patient.
+    _cache: dict[tuple[str, dt.date | None], RuleValue | None] = field(
+        default_factory=dict, repr=False, compare=False)
 
     def _version_on(self, on: dt.date | None) -> list[ProfileVersion]:
         """Versions in force on a date, newest first (later versions override earlier ones)."""
@@ -221,6 +224,15 @@ class Profile:
         return sorted(chosen, key=lambda v: v.valid_from, reverse=True)
 
     def rule(self, key: str, on: dt.date | None = None) -> RuleValue | None:
+        try:
+            return self._cache[key, on]
+        except KeyError:
+            pass
+        found = self._resolve(key, on)
+        self._cache[key, on] = found
+        return found
+
+    def _resolve(self, key: str, on: dt.date | None) -> RuleValue | None:
         if key not in RULES:
             raise KeyError(f"未定义的政策规则 {key}")
         for version in self._version_on(on):

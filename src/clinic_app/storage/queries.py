@@ -321,3 +321,100 @@ def village_households(store: Store, village_id: str) -> list[dict[str, Any]]:
         FROM households h LEFT JOIN residents head ON head.id = h.head_id
         WHERE h.village_id = ? AND h.deleted = 0
         ORDER BY h.group_name, h.household_no""", [village_id])
+
+
+SCHEDULED_CODES = ("hypertension", "diabetes", "tuberculosis", "severe_mental")
+
+
+def schedule_inputs(store: Store, *, village_id: str | None = None,
+                    doctor_id: str | None = None, resident_ids: Sequence[str] | None = None,
+                    visits_per_patient: int = 3) -> tuple[list[dict[str, Any]],
+                                                          list[dict[str, Any]],
+                                                          list[dict[str, Any]]]:
+    """Patients under scheduled management, their conditions, and their latest visits.
+
+    Returns (patients, conditions, visits); visits are newest first per resident. Only active
+    residents with an active condition among SCHEDULED_CODES are included. `doctor_id` keeps
+    patients whose current contract is with that doctor.
+    """
+    marks = ", ".join("?" for _ in SCHEDULED_CODES)
+    where = ["r.deleted = 0", "r.status = 'active'"]
+    params: list[Any] = list(SCHEDULED_CODES)
+    if village_id:
+        where.append("h.village_id = ?")
+        params.append(village_id)
+    if doctor_id:
+        where.append("EXISTS (SELECT 1 FROM contracts k WHERE k.resident_id = r.id "
+                     "AND k.deleted = 0 AND k.ended_on IS NULL AND k.doctor_id = ?)")
+        params.append(doctor_id)
+    if resident_ids is not None:
+        where.append(f"r.id IN ({', '.join('?' for _ in resident_ids)})")
+        params.extend(resident_ids)
+    store.db.execute("DROP TABLE IF EXISTS temp.scheduled_patients")
+    store.db.execute(f"""
+        CREATE TEMP TABLE scheduled_patients AS
+        SELECT DISTINCT r.id FROM conditions c CROSS JOIN residents r ON r.id = c.resident_id
+        LEFT JOIN households h ON h.id = r.household_id
+        WHERE c.code IN ({marks}) AND c.status = 'active' AND c.deleted = 0
+          AND {' AND '.join(where)}""", params)
+    try:
+        patients = store.rows("""
+            SELECT r.id, r.name, r.sex, r.birth_date, r.phone, r.created_at, r.household_id,
+                   h.household_no, h.address, h.group_name, v.name AS village,
+                   h.phone AS household_phone
+            FROM temp.scheduled_patients p CROSS JOIN residents r ON r.id = p.id
+            LEFT JOIN households h ON h.id = r.household_id
+            LEFT JOIN places v ON v.id = h.village_id""")
+        conditions = store.rows(f"""
+            SELECT c.resident_id, c.code, c.diagnosed_on FROM temp.scheduled_patients p
+            CROSS JOIN conditions c ON c.resident_id = p.id
+            WHERE c.code IN ({marks}) AND c.status = 'active' AND c.deleted = 0""",
+                                list(SCHEDULED_CODES))
+        visits = store.rows("""
+            SELECT * FROM (
+                SELECT f.resident_id, f.visit_date, f.form, f.sbp, f.dbp, f.fasting_glucose,
+                       f.next_visit_on, f.classification, f.data,
+                       row_number() OVER (PARTITION BY f.resident_id
+                                          ORDER BY f.visit_date DESC, f.created_at DESC) AS n
+                FROM temp.scheduled_patients p CROSS JOIN follow_ups f ON f.resident_id = p.id
+                WHERE f.deleted = 0 AND NOT EXISTS (SELECT 1 FROM follow_ups s
+                    WHERE s.supersedes_id = f.id AND s.deleted = 0))
+            WHERE n <= ? ORDER BY resident_id, n""", [visits_per_patient])
+    finally:
+        store.db.execute("DROP TABLE IF EXISTS temp.scheduled_patients")
+    return patients, conditions, visits
+
+
+def latest_contacts(store: Store, resident_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The latest 今日待办 mark of each resident."""
+    out: dict[str, dict[str, Any]] = {}
+    for chunk_start in range(0, len(resident_ids), 900):
+        chunk = list(resident_ids[chunk_start:chunk_start + 900])
+        marks = ", ".join("?" for _ in chunk)
+        for row in store.rows(
+                f"SELECT resident_id, on_date, outcome, note FROM contact_attempts "
+                f"WHERE resident_id IN ({marks}) AND deleted = 0 "
+                f"ORDER BY on_date, created_at", chunk):
+            out[row["resident_id"]] = row
+    return out
+
+
+def expiring_contracts(store: Store, until: str, *, village_id: str | None = None
+                       ) -> list[dict[str, Any]]:
+    """Contracts not ended whose term ends on or before `until`, soonest first, not renewed."""
+    sql = """
+        SELECT k.id, k.resident_id, k.end_on, k.package_code, r.name, r.phone,
+               d.name AS doctor, v.name AS village
+        FROM contracts k JOIN residents r ON r.id = k.resident_id
+        LEFT JOIN doctors d ON d.id = k.doctor_id
+        LEFT JOIN households h ON h.id = r.household_id
+        LEFT JOIN places v ON v.id = h.village_id
+        WHERE k.deleted = 0 AND k.ended_on IS NULL AND k.end_on <= ? AND r.status = 'active'
+          AND r.deleted = 0
+          AND NOT EXISTS (SELECT 1 FROM contracts n WHERE n.resident_id = k.resident_id
+                          AND n.deleted = 0 AND n.start_on > k.start_on)"""
+    params: list[Any] = [until]
+    if village_id:
+        sql += " AND h.village_id = ?"
+        params.append(village_id)
+    return store.rows(sql + " ORDER BY k.end_on", params)
