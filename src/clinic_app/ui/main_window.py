@@ -23,6 +23,7 @@ from clinic_app.ui.household_page import HouseholdPage
 from clinic_app.ui.models import RowsModel, search_columns
 from clinic_app.ui.resident_page import ResidentPage
 from clinic_app.ui.tasks import Task, run_task
+from clinic_app.ui.today_page import TodayPage
 from clinic_app.ui.village_page import VillagePage
 from clinic_app.ui.widgets import table_view
 
@@ -127,8 +128,10 @@ class MainWindow(QMainWindow):
         self.register_tabs.setObjectName("registerTabs")
         self.register_tabs.addTab(self.register, "查找居民")
         self.register_tabs.addTab(self.villages, "村名单")
+        self.today = TodayPage(clinic)
+        built = {"register": self.register_tabs, "today": self.today}
         for key, title, text in NAV_PAGES:
-            page = self.register_tabs if key == "register" else ComingPage(title, text)
+            page = built.get(key) or ComingPage(title, text)
             self.pages[key] = page
             self.ui.pages.addWidget(page)
             self.ui.navList.addItem(title)
@@ -138,8 +141,11 @@ class MainWindow(QMainWindow):
         self.ui.pages.addWidget(self.household_page)
         self.ui.navList.currentRowChanged.connect(self._nav)
         self.ui.navList.setCurrentRow(0)
-        for page in (self.register, self.villages, self.household_page, self.resident_page):
+        for page in (self.register, self.villages, self.household_page, self.resident_page,
+                     self.today):
             page.open_resident.connect(self.open_resident)
+        self.today.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self._today_loaded = False
         for page in (self.villages, self.resident_page):
             page.open_household.connect(self.open_household)
         self.resident_page.back.connect(self.go_back)
@@ -171,6 +177,9 @@ class MainWindow(QMainWindow):
     def _nav(self, row: int) -> None:
         self._history.clear()
         self.ui.pages.setCurrentIndex(row)
+        if self.ui.pages.currentWidget() is self.today and not self._today_loaded:
+            self._today_loaded = True
+            self._tasks.append(self.today.refresh())
 
     def _current_place(self) -> tuple[str, str]:
         widget = self.ui.pages.currentWidget()
@@ -178,6 +187,8 @@ class MainWindow(QMainWindow):
             return ("resident", self.resident_page.resident_id)
         if widget is self.household_page and self.household_page.household_id:
             return ("household", self.household_page.household_id)
+        if widget is self.today:
+            return ("today", "")
         return ("register", "")
 
     def open_resident(self, resident_id: str) -> None:
@@ -197,7 +208,9 @@ class MainWindow(QMainWindow):
                 self.resident_page.changes() and not self._confirm_discard():
             return
         page, record = self._history.pop() if self._history else ("register", "")
-        if page == "resident":
+        if page == "today":
+            self.ui.pages.setCurrentWidget(self.today)
+        elif page == "resident":
             self.resident_page.load(record)
             self.ui.pages.setCurrentWidget(self.resident_page)
         elif page == "household":
@@ -286,12 +299,28 @@ class MainWindow(QMainWindow):
         def done(count: int) -> None:
             self.refresh_status()
             self.villages.reload_villages()
+            self.today.reload_villages()
+            if self._today_loaded:
+                self._tasks.append(self.today.refresh())
             self.statusBar().showMessage(f"已生成演示乡镇：{count} 人（演示数据，不是真实居民）",
                                          10000)
 
         task = run_task(self, "生成演示乡镇", job, on_done=done, on_error=self._job_failed)
         self._tasks.append(task)
         return task
+
+    def wait_for_tasks(self, timeout: float = 60) -> None:
+        """Block until background jobs end (tests; closing the window)."""
+        for task in self._tasks:
+            task.wait(timeout)
+        self._tasks = [t for t in self._tasks if not t.wait(0)]
+
+    def closeEvent(self, event: Any) -> None:  # noqa: N802 (Qt API)
+        # A job writes in one transaction: cancelling rolls it back cleanly; wait for that.
+        for task in self._tasks:
+            task.cancel()
+        self.wait_for_tasks(30)
+        super().closeEvent(event)
 
     def _job_failed(self, message: str) -> None:
         QMessageBox.warning(self, "操作失败", message)
