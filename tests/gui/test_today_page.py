@@ -15,7 +15,7 @@ from clinic_app.ui.main_window import MainWindow
 
 
 @pytest.fixture
-def window(app, qtbot, clinic: Clinic, village: Village) -> MainWindow:  # noqa: ANN001
+def window(app, qtbot, clinic: Clinic, village: Village) -> MainWindow:
     for name, visit, sbp in (("张急", "2026-11-20", 188), ("李常", "2026-08-26", 128),
                              ("王远", "2026-11-01", 126)):
         family = make_household(clinic, village.village_id, head=name)
@@ -32,7 +32,7 @@ def window(app, qtbot, clinic: Clinic, village: Village) -> MainWindow:  # noqa:
     return win
 
 
-def test_today_lists_urgent_first_marks_and_exports(window: MainWindow, qtbot,  # noqa: ANN001
+def test_today_lists_urgent_first_marks_and_exports(window: MainWindow, qtbot,
                                                    tmp_path: Path,
                                                    screenshot_dir: Path) -> None:
     window.ui.navList.setCurrentRow(1)
@@ -56,7 +56,7 @@ def test_today_lists_urgent_first_marks_and_exports(window: MainWindow, qtbot,  
     assert window.ui.pages.currentWidget() is page
 
 
-def test_work_model_passes_qtmodeltester(window: MainWindow, qtbot, qtmodeltester) -> None:  # noqa: ANN001
+def test_work_model_passes_qtmodeltester(window: MainWindow, qtbot, qtmodeltester) -> None:
     window.ui.navList.setCurrentRow(1)
     qtbot.waitUntil(lambda: window.today.model.rowCount() == 2, timeout=5000)
     qtmodeltester.check(window.today.model)

@@ -315,7 +315,7 @@ class MainWindow(QMainWindow):
             task.wait(timeout)
         self._tasks = [t for t in self._tasks if not t.wait(0)]
 
-    def closeEvent(self, event: Any) -> None:  # noqa: N802 (Qt API)
+    def closeEvent(self, event: Any) -> None:
         # A job writes in one transaction: cancelling rolls it back cleanly; wait for that.
         for task in self._tasks:
             task.cancel()
