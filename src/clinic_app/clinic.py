@@ -512,6 +512,10 @@ class Clinic:
                               self.conditions(resident_id), contracts, status, follow_ups,
                               checkups, deliveries, names)
 
+    def follow_up_series(self, resident_id: str) -> list[dict[str, Any]]:
+        """BP and glucose of every visit, oldest first, for the trend chart."""
+        return queries.follow_up_series(self.store, resident_id)
+
     def village_roster(self, village_id: str, *, category: str | None = None,
                        condition: str | None = None, contract_status: str | None = None,
                        include_inactive: bool = False) -> list[dict[str, Any]]:

@@ -418,3 +418,14 @@ def expiring_contracts(store: Store, until: str, *, village_id: str | None = Non
         sql += " AND h.village_id = ?"
         params.append(village_id)
     return store.rows(sql + " ORDER BY k.end_on", params)
+
+
+def follow_up_series(store: Store, resident_id: str) -> list[dict[str, Any]]:
+    """Every current (not corrected) visit of a resident with measurements, oldest first."""
+    return store.rows("""
+        SELECT f.id, f.visit_date, f.sbp, f.dbp, f.fasting_glucose, f.classification, f.form
+        FROM follow_ups f WHERE f.resident_id = ? AND f.deleted = 0
+          AND (f.sbp IS NOT NULL OR f.fasting_glucose IS NOT NULL)
+          AND NOT EXISTS (SELECT 1 FROM follow_ups s WHERE s.supersedes_id = f.id
+                          AND s.deleted = 0)
+        ORDER BY f.visit_date""", [resident_id])

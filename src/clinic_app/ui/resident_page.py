@@ -28,6 +28,7 @@ from clinic_app.domain.models import yuan
 from clinic_app.errors import ClinicError, DuplicateResident, ValidationFailed
 from clinic_app.ui.forms.ui_resident_form import Ui_ResidentForm
 from clinic_app.ui.models import Column, RowsModel
+from clinic_app.ui.trend_chart import TrendChart
 from clinic_app.ui.widgets import ERROR_STYLE, OK_STYLE, TableOrNote
 
 # combo objectName → (resident field, {code: label})
@@ -125,6 +126,8 @@ class ResidentPage(QWidget):
             section = TableOrNote(RowsModel(columns, self), f"{key}Table", empty)
             self.sections[key] = section
             self.tabs.addTab(section, title)
+        self.chart = TrendChart()
+        self.tabs.insertTab(2, self.chart, "血压血糖趋势")
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
@@ -213,6 +216,7 @@ class ResidentPage(QWidget):
             self.household_label.setText("尚未归入任何户。")
         self.household_button.setEnabled(detail.household is not None)
         self._fill_sections()
+        self._fill_chart()
 
     def _fill_form(self) -> None:
         assert self.detail is not None
@@ -227,6 +231,17 @@ class ResidentPage(QWidget):
             self._loading = False
         self.form.errorLabel.clear()
         self._changed()
+
+    def _fill_chart(self) -> None:
+        assert self.detail is not None and self.resident_id is not None
+        profile, today = self.clinic.profile, self.clinic.today()
+        age = self.detail.resident.age(today)
+        sbp_limit = profile.value("bp.controlled_sbp", today)
+        if age is not None and age >= profile.value("bp.elderly_age", today):
+            sbp_limit = profile.value("bp.elderly_controlled_sbp", today)
+        self.chart.set_series(self.clinic.follow_up_series(self.resident_id), sbp_limit,
+                              profile.value("bp.controlled_dbp", today),
+                              profile.value("glucose.controlled_fasting", today))
 
     def _fill_sections(self) -> None:
         detail = self.detail
