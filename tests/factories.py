@@ -44,12 +44,13 @@ class Family:
 
 
 def make_household(clinic: Clinic, village_id: str, household_no: str = "",
-                   head: str = "张三", members: tuple[tuple[str, str, str], ...] = ()) -> Family:
+                   head: str = "张三", members: tuple[tuple[str, str, str], ...] = (),
+                   phone: str = "13912345678") -> Family:
     """A household with its head (male, born 1960) and members given as (name, relation, sex)."""
     household_id = clinic.add_household(village_id, household_no)
     head_id = clinic.add_resident(household_id, "户主", name=head,
                                   id_number=id_number(dt.date(1960, 5, 1), "男"),
-                                  phone="13912345678").id
+                                  phone=phone).id
     member_ids = [
         clinic.add_resident(household_id, relation, name=name,
                             id_number=id_number(dt.date(1988, 3, 9), sex)).id

@@ -252,9 +252,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if reconfigure is not None:
             reconfigure(errors="replace")
     parser = build_parser()
-    args = parser.parse_args(argv)
+    given = list(sys.argv[1:] if argv is None else argv)
+    # `clinic-app --db PATH` (no command) opens the window on that file, as the README says.
+    if given and given[0].startswith("-") and given[0] not in ("-h", "--help", "--version"):
+        given.insert(0, "gui")
+    args = parser.parse_args(given)
     if args.command is None:
-        args = parser.parse_args(["gui", *(argv or sys.argv[1:])])
+        args = parser.parse_args(["gui"])
     try:
         return COMMANDS[args.command](args)
     except (ClinicError, StorageError, PolicyError) as exc:

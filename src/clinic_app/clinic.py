@@ -1,7 +1,8 @@
 """The ``Clinic`` facade: the one object screens, the command line and scripts talk to.
 
 As Anki's ``Collection``: it owns the database, the current policy profile and the clock. Each
-write method is a single ``db.atomic()`` block, so an action lands whole or not at all, and goes
+write method is a single write transaction (``storage.db.write_transaction``: sqlite-utils'
+``atomic()`` begun IMMEDIATE), so an action lands whole or not at all, and goes
 through ``Store`` so the sync columns and the change log stay right. It never imports Qt.
 """
 
@@ -45,8 +46,10 @@ APP_AUTHOR = "clinic-app"
 RESIDENT_FIELDS = (
     "name", "id_number", "sex", "birth_date", "phone", "ethnicity", "poverty_category",
     "poverty_status", "insurance", "insurance_no", "disability", "disability_grade",
-    "treatment_batch", "relation", "notes",
+    "treatment_batch", "notes",
 )
+# Statuses that take a resident off the active register (脱贫 is poverty_status, not this).
+END_STATUSES = ("moved", "deceased")
 
 
 def default_db_path() -> Path:
@@ -123,7 +126,7 @@ class Clinic:
     def _write(self) -> Iterator[Store]:
         """One action = one transaction; SQLite errors become Chinese ClinicErrors."""
         try:
-            with self.db.atomic():
+            with storage_db.write_transaction(self.db):
                 yield self.store
         except sqlite3.Error as exc:
             raise ClinicError(f"保存失败，数据未改动：{storage_db.explain(exc)}") from exc
@@ -137,7 +140,12 @@ class Clinic:
 
     @property
     def profile(self) -> Profile:
-        return self.library.get(self.store.meta("profile_id") or "national")
+        """The clinic's profile; the national default if the stored one is unknown here
+        (e.g. a local profile from a newer version), so the register still opens."""
+        profile_id = self.store.meta("profile_id") or "national"
+        if profile_id not in self.library:
+            return self.library.get("national")
+        return self.library.get(profile_id)
 
     def set_profile(self, profile_id: str) -> None:
         self.library.get(profile_id)  # raises with the list of known profiles
@@ -222,10 +230,22 @@ class Clinic:
                 existing = queries.resident_by_id_number(self.store, parsed.number)
                 if existing and existing["id"] != resident_id:
                     raise DuplicateResident(existing["id"], existing["name"], parsed.number)
-        elif "id_number" in clean:
-            clean["id_number"] = None
+        else:
+            if "id_number" in clean:
+                clean["id_number"] = None
+            if clean.get("birth_date"):
+                try:
+                    birth = dt.date.fromisoformat(str(clean["birth_date"])[:10])
+                except ValueError:
+                    problems["birth_date"] = f"出生日期 {clean['birth_date']} 不是有效日期"
+                else:
+                    if not dt.date(1880, 1, 1) <= birth <= self.today():
+                        problems["birth_date"] = f"出生日期 {birth} 不合理"
+                    clean["birth_date"] = birth.isoformat()
         if clean.get("sex") not in (None, "", *codes.SEXES):
             problems["sex"] = "性别只能是男或女"
+        if clean.get("status") not in (None, "active", *END_STATUSES):
+            problems["status"] = f"未知的状态 {clean['status']}"
         if problems:
             raise ValidationFailed(problems)
         return clean, warnings
@@ -241,9 +261,15 @@ class Clinic:
         clean["household_id"] = household_id
         self._add_pinyin(clean)
         with self._write() as store:
+            if household_id:
+                self._live("households", household_id)
             resident_id = store.insert("residents", clean)
             self._index(store, resident_id, clean)
             if household_id and relation == "户主":
+                old = store.get("households", household_id)["head_id"]
+                if old:
+                    store.update("residents", old, {"relation": "其他"})
+                    warnings.append("原户主已改为“其他”，请核对其他成员与新户主的关系")
                 store.update("households", household_id, {"head_id": resident_id})
         return SavedResident(resident_id, warnings)
 
@@ -251,11 +277,12 @@ class Clinic:
         unknown = set(changes) - set(RESIDENT_FIELDS)
         if unknown:
             raise ValueError(f"unknown resident fields {unknown}")
-        current = self._get("residents", resident_id)
+        self._live("residents", resident_id)
         clean, warnings = self.check_resident(changes, resident_id=resident_id)
         if "name" in clean:
             self._add_pinyin(clean)
         with self._write() as store:
+            current = self._live("residents", resident_id)
             diff = store.update("residents", resident_id, clean)
             if diff.keys() & {"name", "id_number", "phone"}:
                 merged = {**current, **clean}
@@ -278,29 +305,56 @@ class Clinic:
         return Resident.from_row(self._get("residents", resident_id))
 
     def set_head(self, household_id: str, resident_id: str) -> None:
-        member = self._get("residents", resident_id)
-        if member["household_id"] != household_id:
-            raise ValidationFailed({"head_id": f"{member['name']} 不是本户成员"})
-        household = self._get("households", household_id)
         with self._write() as store:
-            old = household["head_id"]
+            member = self._live("residents", resident_id)
+            if member["household_id"] != household_id:
+                raise ValidationFailed({"head_id": f"{member['name']} 不是本户成员"})
+            if member["status"] != "active":
+                state = codes.label(codes.RESIDENT_STATUS, member["status"])
+                raise ValidationFailed({"head_id": f"{member['name']} 已{state}，不能设为户主"})
+            old = self._live("households", household_id)["head_id"]
             if old and old != resident_id:
                 store.update("residents", old, {"relation": "其他"})
             store.update("residents", resident_id, {"relation": "户主"})
             store.update("households", household_id, {"head_id": resident_id})
 
-    def end_residence(self, resident_id: str, status: str, on: dt.date, reason: str = "") -> None:
-        """Mark a resident moved, deceased or lifted out; the record and history stay."""
-        if status not in ("moved", "deceased", "lifted"):
+    def end_residence(self, resident_id: str, status: str, on: dt.date,
+                      reason: str = "") -> list[str]:
+        """Mark a resident moved away or deceased; the record and history stay.
+
+        Returns warnings (e.g. the household needs a new head).
+        """
+        if status not in END_STATUSES:
             raise ValidationFailed({"status": f"未知的状态 {status}"})
+        if on > self.today():
+            raise ValidationFailed({"status_date": "日期不能晚于今天"})
+        warnings = []
         with self._write() as store:
+            person = self._live("residents", resident_id)
             store.update("residents", resident_id, {"status": status, "status_date": on,
                                                     "status_reason": reason})
+            household = person["household_id"]
+            if household and store.get("households", household)["head_id"] == resident_id:
+                warnings.append("此人是户主，请为这一户重新指定户主")
+        return warnings
+
+    def restore_residence(self, resident_id: str, reason: str) -> None:
+        """Undo a mistaken 迁出/死亡: back on the register, the correction in the history."""
+        if not reason.strip():
+            raise ValidationFailed({"status_reason": "请写明恢复的原因"})
+        with self._write() as store:
+            self._live("residents", resident_id)
+            store.update("residents", resident_id, {"status": "active", "status_date": None,
+                                                    "status_reason": f"恢复：{reason.strip()}"})
 
     def move_resident(self, resident_id: str, household_id: str, relation: str) -> list[str]:
         """Move a member to another household; returns warnings (e.g. the old one lost its head)."""
-        person = self._get("residents", resident_id)
-        self._get("households", household_id)
+        person = self._live("residents", resident_id)
+        self._live("households", household_id)
+        if person["status"] != "active":
+            raise ValidationFailed({"resident_id": f"{person['name']} 已不在册，不能迁入"})
+        if relation and relation not in codes.RELATIONS:
+            raise ValidationFailed({"relation": f"未知的关系 {relation}"})
         if person["household_id"] == household_id:
             raise ValidationFailed({"household_id": f"{person['name']} 已在这一户"})
         if not relation:
@@ -322,9 +376,11 @@ class Clinic:
 
     def add_condition(self, resident_id: str, code: str, diagnosed_on: dt.date | None = None,
                       name: str = "") -> str:
-        self._get("residents", resident_id)
+        self._live("residents", resident_id)
         if not code:
             raise ValidationFailed({"code": "病种不能为空"})
+        if code not in codes.CONDITIONS and not name:
+            raise ValidationFailed({"code": f"未知的病种代码 {code}：其他病种请写明名称"})
         with self._write() as store:
             return store.insert("conditions", {
                 "resident_id": resident_id, "code": code,
@@ -336,12 +392,18 @@ class Clinic:
 
     # ------------------------------------------------------------------ doctors, contracts
     def add_team(self, name: str, phone: str = "", place_id: str | None = None) -> str:
+        if not name.strip():
+            raise ValidationFailed({"name": "团队名称不能为空"})
+        if (problem := validate.phone_problem(phone)) is not None:
+            raise ValidationFailed({"phone": problem})
         with self._write() as store:
             return store.insert("teams", {"name": name, "phone": validate.clean_phone(phone),
                                           "place_id": place_id})
 
     def add_doctor(self, name: str, *, role: str = "village_doctor", phone: str = "",
                    team_id: str | None = None, place_id: str | None = None) -> str:
+        if not name.strip():
+            raise ValidationFailed({"name": "医生姓名不能为空"})
         if (problem := validate.phone_problem(phone)) is not None:
             raise ValidationFailed({"phone": problem})
         with self._write() as store:
@@ -470,7 +532,7 @@ class Clinic:
         """Record 已电话 / 已上门 / 联系不上 on the work list; it does not count as a visit."""
         if outcome not in ("called", "visited", "unreachable"):
             raise ValidationFailed({"outcome": f"未知的联系结果 {outcome}"})
-        self._get("residents", resident_id)
+        self._live("residents", resident_id)
         with self._write() as store:
             return store.insert("contact_attempts", {
                 "resident_id": resident_id, "on_date": on or self.today(), "outcome": outcome,
@@ -589,10 +651,24 @@ class Clinic:
 
     # ------------------------------------------------------------------ helpers
     def _get(self, table: str, row_id: str) -> dict[str, Any]:
+        """A row to show (tombstones included: history stays readable)."""
         try:
             return self.store.get(table, row_id)
         except NotFound:
-            raise NotFoundError(f"找不到记录（{table} {row_id}）") from None
+            raise NotFoundError(f"找不到这条{TABLE_LABELS.get(table, '记录')}，"
+                                "可能已被删除，请刷新后重试") from None
+
+    def _live(self, table: str, row_id: str) -> dict[str, Any]:
+        """A row to change: deleted (tombstoned) rows are refused."""
+        try:
+            return self.store.get(table, row_id, include_deleted=False)
+        except NotFound:
+            raise NotFoundError(f"找不到这条{TABLE_LABELS.get(table, '记录')}，"
+                                "可能已被删除，请刷新后重试") from None
+
+
+TABLE_LABELS = {"residents": "居民档案", "households": "户", "places": "地点",
+                "doctors": "医生", "teams": "团队", "contracts": "签约"}
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

@@ -25,6 +25,7 @@ from clinic_app.clinic import Clinic, add_months
 from clinic_app.domain import ids, schedule
 from clinic_app.progress import Progress, SilentProgress
 from clinic_app.storage import queries
+from clinic_app.storage.db import write_transaction
 from clinic_app.storage.store import Store, new_id
 
 VILLAGE_STEMS = (
@@ -133,8 +134,8 @@ def generate(clinic: Clinic, residents: int = 2000, seed: int = 1, profile: str 
     """Fill an empty register with a demo township of about `residents` people."""
     progress = progress or SilentProgress()
     clinic.library.get(profile)
-    if queries.table_counts(clinic.store, ["residents"])["residents"]:
-        raise ValueError("数据库中已有居民，演示数据只能生成到空数据库中")
+    if any(queries.table_counts(clinic.store, ["residents", "places"]).values()):
+        raise ValueError("数据库中已有数据，演示数据只能生成到空数据库中")
     today = clinic.today()
     county_code, county_name = PROFILE_PLACES.get(profile, PROFILE_PLACES["national"])
     gen = _Gen(seed, today, county_code)
@@ -143,7 +144,7 @@ def generate(clinic: Clinic, residents: int = 2000, seed: int = 1, profile: str 
     village_count = max(1, round(residents / per_village))
     township_name = rng.choice(TOWNSHIP_NAMES)
     store = clinic.store
-    with clinic.db.atomic():
+    with write_transaction(clinic.db):
         store.set_meta("profile_id", profile)
         store.set_meta("setting.clinic_name", f"{township_name}卫生院（演示数据）")
         store.set_meta("setting.demo", "1")
@@ -165,7 +166,7 @@ def generate(clinic: Clinic, residents: int = 2000, seed: int = 1, profile: str 
     progress.update(0, residents, "生成演示乡镇")
     for index, stem in enumerate(stems):
         target = residents - made if index == village_count - 1 else per_village
-        with clinic.db.atomic():
+        with write_transaction(clinic.db):
             n_res, n_hh = _village(clinic, store, gen, township, f"{stem}村", index, target,
                                    profile)
         made += n_res
@@ -178,6 +179,7 @@ def _village(clinic: Clinic, store: Store, gen: _Gen, township: str, name: str, 
              target: int, profile_id: str) -> tuple[int, int]:
     rng = gen.rng
     today = gen.today
+    village_name = name
     profile = clinic.library.get(profile_id)
     village = store.insert("places", {"kind": "village", "name": name, "parent_id": township,
                                       "code": f"{index + 1:03d}"})
@@ -259,7 +261,7 @@ def _village(clinic: Clinic, store: Store, gen: _Gen, township: str, name: str, 
             if relation == "户主":
                 head_id = rid
         households.append({"id": hh_id, "household_no": household_no, "village_id": village,
-                           "group_name": group, "address": f"{name}{group}",
+                           "group_name": group, "address": f"{village_name}{group}",
                            "head_id": head_id, "phone": "", "poverty_category": ""})
     store.insert_many("households", households)
     store.insert_many("residents", residents)

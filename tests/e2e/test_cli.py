@@ -58,7 +58,7 @@ def test_demo_is_reproducible_and_refuses_a_filled_database(tmp_path: Path,
         conn.close()
     assert names[0] == names[1]
     assert main(["demo", "--db", str(tmp_path / "a.db"), "--residents", "10"]) == 1
-    assert "已有居民" in capsys.readouterr().err
+    assert "已有数据" in capsys.readouterr().err
 
 
 def test_policy_list_and_show_json(capsys: pytest.CaptureFixture[str]) -> None:

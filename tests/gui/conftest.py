@@ -32,3 +32,27 @@ def app(qapp):
 def screenshot_dir() -> Iterator[Path]:
     SCREENSHOTS.mkdir(exist_ok=True)
     yield SCREENSHOTS
+
+
+class DialogAnswers:
+    """Answers for QMessageBox.question in tests; an unexpected question fails the test
+    instead of blocking the run forever on an invisible modal dialog."""
+
+    def __init__(self) -> None:
+        self.queue: list[object] = []
+        self.asked: list[str] = []
+
+    def __call__(self, parent, title, text, *args, **kwargs):
+        self.asked.append(str(text))
+        if not self.queue:
+            raise AssertionError(f"unexpected question dialog: {title}: {text}")
+        return self.queue.pop(0)
+
+
+@pytest.fixture(autouse=True)
+def answers(monkeypatch: pytest.MonkeyPatch) -> DialogAnswers:
+    from PySide6.QtWidgets import QMessageBox
+
+    fake = DialogAnswers()
+    monkeypatch.setattr(QMessageBox, "question", fake)
+    return fake

@@ -10,9 +10,10 @@ import pytest
 from factories import Village, id_number, make_household
 from helpers import type_text
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
 
 from clinic_app.clinic import Clinic
-from clinic_app.ui.household_page import AddMemberDialog
+from clinic_app.ui.household_page import AddMemberDialog, MoveInDialog
 from clinic_app.ui.main_window import MainWindow
 
 
@@ -85,10 +86,11 @@ def test_bad_phone_is_caught_while_typing(window: MainWindow, qtbot) -> None:
     assert "11位" in form.errorLabel.text()
     qtbot.keyClicks(form.phoneEdit, "5678")
     assert form.errorLabel.text() == ""
+    window.resident_page.revert()
 
 
-def test_duplicate_id_is_refused_with_a_link_to_the_person(window: MainWindow,
-                                                          qtbot) -> None:
+def test_duplicate_id_is_refused_with_a_link_to_the_person(window: MainWindow, qtbot,
+                                                          answers) -> None:
     zhao = window.clinic.search("赵四")[0]
     zhao_id = window.clinic.resident(zhao["id"]).id_number
     open_by_search(window, qtbot, "zs")
@@ -98,8 +100,31 @@ def test_duplicate_id_is_refused_with_a_link_to_the_person(window: MainWindow,
     qtbot.mouseClick(form.saveButton, Qt.MouseButton.LeftButton)
     assert "已登记为 赵四" in form.errorLabel.text()
     assert f'href="resident:{zhao["id"]}"' in form.errorLabel.text()
+    answers.queue.append(QMessageBox.StandardButton.Discard)  # the typed ID is not kept
     form.errorLabel.linkActivated.emit(f"resident:{zhao['id']}")
+    assert answers.asked == ["这个档案有未保存的修改。要保存吗？"]
     assert window.resident_page.resident_id == zhao["id"]
+
+
+def test_unsaved_edit_is_never_lost_silently(window: MainWindow, qtbot, answers) -> None:
+    open_by_search(window, qtbot, "zs")
+    page = window.resident_page
+    page.form.phoneEdit.clear()
+    qtbot.keyClicks(page.form.phoneEdit, "13800001111")
+    # Typing a new search keeps the form on screen; Enter asks first.
+    window.ui.searchEdit.clear()
+    qtbot.keyClicks(window.ui.searchEdit, "zhaosi")
+    window.run_search()
+    assert window.ui.pages.currentWidget() is page
+    answers.queue.append(QMessageBox.StandardButton.Cancel)
+    qtbot.keyClick(window.ui.searchEdit, Qt.Key.Key_Return)
+    assert window.ui.pages.currentWidget() is page and page.changes()
+    # The navigation list asks too; Save keeps the edit and moves on.
+    answers.queue.append(QMessageBox.StandardButton.Save)
+    window.ui.navList.setCurrentRow(1)
+    assert window.clinic.resident(page.resident_id).phone == "13800001111"
+    window.wait_for_tasks()
+    assert len(answers.asked) == 2
 
 
 def test_household_page_add_member(window: MainWindow, qtbot,
@@ -159,3 +184,26 @@ def test_village_lists_filter_sort_export(window: MainWindow, qtbot, qtmodeltest
     out = page.export(str(tmp_path / "红星村户.xlsx"))
     rows = list(openpyxl.load_workbook(out).active.iter_rows(values_only=True))
     assert rows[1][0] == "6405220010001" and rows[1][2] == "张三" and rows[1][4] == 3
+
+
+def test_move_in_needs_a_relation_and_enter_moves_nobody(window: MainWindow, qtbot,
+                                                         answers) -> None:
+    zhao = window.clinic.search("赵四")[0]
+    zhang = window.clinic.search("张三")[0]
+    dialog = MoveInDialog(window.clinic, zhang["household_id"], window)
+    qtbot.addWidget(dialog)
+    qtbot.keyClicks(dialog.search, "zhaosi")
+    qtbot.keyClick(dialog.search, Qt.Key.Key_Return)  # focuses the results, moves nobody
+    assert window.clinic.resident(zhao["id"]).household_id == zhao["household_id"]
+    assert dialog.relation.currentData() is None
+    dialog.save()
+    assert "关系" in dialog.error.text()
+    dialog.relation.setCurrentIndex(dialog.relation.findData("户主"))
+    answers.queue.append(QMessageBox.StandardButton.No)  # "本户已有户主" → no
+    dialog.save()
+    assert window.clinic.resident(zhao["id"]).household_id == zhao["household_id"]
+    dialog.relation.setCurrentIndex(dialog.relation.findData("之女婿"))
+    dialog.save()
+    moved = window.clinic.resident(zhao["id"])
+    assert (moved.household_id, moved.relation) == (zhang["household_id"], "之女婿")
+    assert "没有户主" in dialog.warnings[0]  # 赵四 was the head of his old household

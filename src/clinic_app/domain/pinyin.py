@@ -12,7 +12,7 @@ import itertools
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pypinyin import Style, pinyin
+from pypinyin import Style, lazy_pinyin, pinyin
 
 MAX_VARIANTS = 32
 MAX_READINGS_PER_CHAR = 4
@@ -67,6 +67,13 @@ def name_keys(name: str) -> NameKeys:
     """All full-pinyin and initial-letter spellings of a name, the primary spelling first."""
     name = name.strip()
     per_char = [r for r in (_readings(c) for c in name) if r]
+    # The primary reading is phrase-aware (李长江 → li chang jiang, not zhang): pypinyin's
+    # lazy_pinyin uses its phrase dictionary; per-character readings follow as alternatives.
+    spoken = [s.replace("ü", "v") for s in lazy_pinyin(name, style=Style.NORMAL,
+                                                        errors="ignore")]
+    if len(spoken) == len(per_char):
+        per_char = [(s, *(r for r in readings if r != s)) if s in readings else readings
+                    for s, readings in zip(spoken, per_char, strict=True)]
     if per_char and name[:1] in SURNAME_READINGS:
         surname = SURNAME_READINGS[name[0]]
         per_char[0] = (surname, *(r for r in per_char[0] if r != surname))

@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from clinic_app.domain.codes import CONDITIONS
+from clinic_app.errors import ClinicError
 
 
-class PolicyError(ValueError):
+class PolicyError(ClinicError, ValueError):
     """A profile file that cannot be used; the message names file, key and problem."""
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlite_utils
@@ -53,8 +54,47 @@ def connect(path: Path | str) -> sqlite_utils.Database:
     return sqlite_utils.Database(conn)
 
 
+@contextmanager
+def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """A write transaction that takes the write lock at once (BEGIN IMMEDIATE).
+
+    sqlite-utils' atomic() issues a plain BEGIN: a read-then-write inside it gets SQLITE_BUSY
+    at once when another connection (a background job, the command line) is writing, and
+    the busy timeout never applies. IMMEDIATE waits up to the busy timeout instead. Nested
+    calls become savepoints through atomic().
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+    else:
+        try:
+            db.conn.execute("COMMIT")
+        except BaseException:
+            if db.conn.in_transaction:
+                db.conn.execute("ROLLBACK")
+            raise
+
+
 def _explain(exc: sqlite3.Error) -> str:
     text = str(exc)
+    if "FOREIGN KEY constraint failed" in text:
+        return "引用的户、村或居民不存在（可能已被删除），请刷新后重试"
+    if "UNIQUE constraint failed" in text:
+        if "household_no" in text:
+            return "户编号已存在"
+        if "id_number" in text:
+            return "身份证号已登记"
+        return "记录重复"
+    if "CHECK constraint failed" in text:
+        return "填写的值不符合要求（如金额分摊与总额不符、数量为零）"
     if "not a database" in text or "malformed" in text:
         return "文件已损坏或不是本软件的数据库"
     if "disk" in text and "full" in text:
@@ -164,4 +204,5 @@ __all__ = [
     "explain",
     "migrate",
     "open_database",
+    "write_transaction",
 ]

@@ -8,22 +8,24 @@ a reversed-name key; a part in the middle of a name of four or more characters i
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from clinic_app.domain import pinyin
+from clinic_app.domain import ids, pinyin
 from clinic_app.storage.schema import SYNCED_TABLES
 from clinic_app.storage.store import Store
 
 # Candidate rank: lower is better. Exact ID first, then name prefix, then the rest.
 RANK_EXACT_ID = 0
 RANK_EXACT_NAME = 1
-RANK_NAME_PREFIX = 2
-RANK_OTHER_READING = 3  # 方 read as "wang": found, but after the real 王s
-RANK_ID_OR_PHONE = 4
-RANK_HOUSEHOLD = 5
-RANK_SUBSTRING = 6
+RANK_OTHER_EXACT = 2  # all initials of another reading (李长江 as lzj)
+RANK_NAME_PREFIX = 3
+RANK_OTHER_READING = 4  # 方 read as "wang…": found, but after the real 王s
+RANK_ID_OR_PHONE = 5
+RANK_HOUSEHOLD = 6
+RANK_SUBSTRING = 7
 
 # search_keys.kind: f/i = primary full pinyin / initials, F/I = other readings,
 # n = reversed name (finds the end of a name), r = reversed ID number, p = phone,
@@ -44,10 +46,17 @@ class SearchHit:
 
 
 def _classify(query: str) -> tuple[str, str]:
-    text = query.strip()
-    compact = text.replace(" ", "")
+    # Full-width letters and digits from a Chinese input method, an Excel text marker ('),
+    # and the separators people type in phones and IDs are not part of what they look for.
+    text = unicodedata.normalize("NFKC", query).strip().lstrip("'")
+    compact = "".join(c for c in text if c not in " -\u3000")
     if not compact:
         return "empty", ""
+    if len(compact) == 15 and compact.isdigit():  # a first-generation ID: search its 18-digit form
+        try:
+            return "digits", ids.parse(compact).number
+        except ids.IdNumberError:
+            pass
     if pinyin.is_pinyin_query(compact):
         return "pinyin", compact.lower()
     if compact[:-1].isdigit() and (compact[-1].isdigit() or compact[-1] in "xX"):
@@ -79,10 +88,10 @@ def search_ids(store: Store, query: str, limit: int = 50) -> list[SearchHit]:
 
     if kind == "pinyin":
         key_range("i", q, RANK_EXACT_NAME, RANK_NAME_PREFIX)
-        key_range("I", q, RANK_OTHER_READING, RANK_OTHER_READING)
+        key_range("I", q, RANK_OTHER_EXACT, RANK_OTHER_READING)
         if len(q) >= 2:
             key_range("f", q, RANK_EXACT_NAME, RANK_NAME_PREFIX)
-            key_range("F", q, RANK_OTHER_READING, RANK_OTHER_READING)
+            key_range("F", q, RANK_OTHER_EXACT, RANK_OTHER_READING)
     elif kind == "digits":
         if len(q) == 18:
             parts.append(("SELECT id AS rid, ? AS rank FROM residents "
@@ -158,7 +167,7 @@ def resident_summaries(store: Store, resident_ids: Sequence[str], on: dt.date,
         FROM residents r
         LEFT JOIN households h ON h.id = r.household_id
         LEFT JOIN places v ON v.id = h.village_id
-        LEFT JOIN residents head ON head.id = h.head_id
+        LEFT JOIN residents head ON head.id = h.head_id AND head.deleted = 0
         WHERE r.id IN ({marks})""", list(resident_ids))
     conditions: dict[str, list[str]] = {}
     for rid, code, name in store.db.execute(
@@ -175,8 +184,9 @@ def resident_summaries(store: Store, resident_ids: Sequence[str], on: dt.date,
     for rid, next_on in store.db.execute(
             f"SELECT resident_id, next_visit_on FROM follow_ups f WHERE resident_id IN ({marks}) "
             "AND deleted = 0 AND visit_date = (SELECT max(visit_date) FROM follow_ups g "
-            "WHERE g.resident_id = f.resident_id AND g.deleted = 0)", list(resident_ids)):
-        next_visit[rid] = next_on
+            "WHERE g.resident_id = f.resident_id AND g.deleted = 0) "
+            "ORDER BY created_at", list(resident_ids)):
+        next_visit[rid] = next_on  # two visits on the same day: the later-entered wins
     by_id = {}
     for row in rows:
         row["conditions"] = conditions.get(row["id"], [])
@@ -220,7 +230,20 @@ def integrity_problems(store: Store) -> list[str]:
     checks = [
         ("户主不是本户成员",
          "SELECT count(*) FROM households h JOIN residents r ON r.id = h.head_id "
-         "WHERE h.deleted = 0 AND r.household_id <> h.id"),
+         "WHERE h.deleted = 0 AND r.household_id IS NOT h.id"),
+        ("户主档案已删除",
+         "SELECT count(*) FROM households h JOIN residents r ON r.id = h.head_id "
+         "WHERE h.deleted = 0 AND r.deleted = 1"),
+        ("一户中有多个“户主”",
+         "SELECT count(*) FROM (SELECT household_id FROM residents WHERE deleted = 0 "
+         "AND status = 'active' AND relation = '户主' GROUP BY household_id "
+         "HAVING count(*) > 1)"),
+        ("户主的“与户主关系”不是户主",
+         "SELECT count(*) FROM households h JOIN residents r ON r.id = h.head_id "
+         "WHERE h.deleted = 0 AND r.relation <> '户主'"),
+        ("在册居民属于已删除的户",
+         "SELECT count(*) FROM residents r JOIN households h ON h.id = r.household_id "
+         "WHERE r.deleted = 0 AND h.deleted = 1"),
         ("在册居民缺少搜索索引",
          "SELECT count(*) FROM residents r WHERE r.deleted = 0 AND NOT EXISTS "
          "(SELECT 1 FROM search_keys k WHERE k.resident_id = r.id)"),
@@ -305,7 +328,9 @@ def village_resident_ids(store: Store, village_id: str, *, category: str | None 
         sql.append("AND EXISTS (SELECT 1 FROM conditions c WHERE c.resident_id = r.id "
                    "AND c.code = ? AND c.status = 'active' AND c.deleted = 0)")
         params.append(condition)
-    sql.append("ORDER BY h.group_name, h.household_no, r.relation <> '户主', r.birth_date")
+    # 2组 before 10组: groups sort by their number, then by name.
+    sql.append("ORDER BY CAST(h.group_name AS INTEGER), h.group_name, h.household_no, "
+               "r.relation <> '户主', r.birth_date")
     return [row[0] for row in store.db.execute(" ".join(sql), params)]
 
 
@@ -318,9 +343,9 @@ def village_households(store: Store, village_id: str) -> list[dict[str, Any]]:
                (SELECT count(DISTINCT c.resident_id) FROM conditions c JOIN residents m
                 ON m.id = c.resident_id WHERE m.household_id = h.id AND c.deleted = 0
                 AND c.status = 'active' AND m.status = 'active') AS patients
-        FROM households h LEFT JOIN residents head ON head.id = h.head_id
+        FROM households h LEFT JOIN residents head ON head.id = h.head_id AND head.deleted = 0
         WHERE h.village_id = ? AND h.deleted = 0
-        ORDER BY h.group_name, h.household_no""", [village_id])
+        ORDER BY CAST(h.group_name AS INTEGER), h.group_name, h.household_no""", [village_id])
 
 
 SCHEDULED_CODES = ("hypertension", "diabetes", "tuberculosis", "severe_mental")

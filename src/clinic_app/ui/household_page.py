@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinic_app.clinic import Clinic
+from clinic_app.clinic import END_STATUSES, Clinic
 from clinic_app.domain import codes, ids
 from clinic_app.errors import ClinicError, DuplicateResident
 from clinic_app.ui.models import Column, RowsModel
@@ -42,6 +42,7 @@ MEMBER_COLUMNS = [
 
 def _relation_combo(include_head: bool = True) -> QComboBox:
     combo = QComboBox()
+    combo.addItem("请选择与户主的关系", None)
     for relation in codes.RELATIONS:
         if include_head or relation != "户主":
             combo.addItem(relation, relation)
@@ -58,6 +59,7 @@ class AddMemberDialog(QDialog):
         self.clinic = clinic
         self.household_id = household_id
         self.saved_id: str | None = None
+        self.warnings: list[str] = []
         self.name_edit = QLineEdit()
         self.name_edit.setObjectName("memberName")
         self.id_edit = QLineEdit()
@@ -105,10 +107,14 @@ class AddMemberDialog(QDialog):
             self.id_info.setStyleSheet(OK_STYLE)
 
     def save(self) -> None:
+        if self.relation.currentData() is None:
+            self.error.setText("请选择与户主的关系")
+            self.relation.setFocus()
+            return
         try:
             saved = self.clinic.add_resident(
                 self.household_id, self.relation.currentData(), name=self.name_edit.text(),
-                id_number=self.id_edit.text() or None, phone=self.phone_edit.text())
+                id_number=self.id_edit.text().strip() or None, phone=self.phone_edit.text())
         except DuplicateResident as exc:
             self.error.setText(f"{exc}。如需把此人迁入本户，请用“迁入本户”。")
             return
@@ -116,6 +122,7 @@ class AddMemberDialog(QDialog):
             self.error.setText(str(exc))
             return
         self.saved_id = saved.id
+        self.warnings = saved.warnings
         self.accept()
 
 
@@ -139,12 +146,19 @@ class MoveInDialog(QDialog):
         self.warnings: list[str] = []
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok |
                                    QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("迁入")
+        ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setText("迁入")
+        # Enter in the search box must not move anyone: only a deliberate click or Alt+M does.
+        for button in buttons.buttons():
+            button.setAutoDefault(False)
+            button.setDefault(False)
+        ok.setText("迁入(&M)")
         buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
+        self.search.returnPressed.connect(self.table.setFocus)
         form = QFormLayout()
-        form.addRow("与户主关系", self.relation)
+        form.addRow("与户主关系(&R)", self.relation)
         layout = QVBoxLayout(self)
         layout.addWidget(self.search)
         layout.addWidget(self.table, 1)
@@ -156,7 +170,8 @@ class MoveInDialog(QDialog):
 
     def _search(self, text: str) -> None:
         rows = self.clinic.search(text, 50) if text.strip() else []
-        self.model.set_rows([r for r in rows if r["household_id"] != self.household_id])
+        self.model.set_rows([r for r in rows if r["household_id"] != self.household_id
+                             and r["status"] == "active"])
         if self.model.rowCount():
             self.table.selectRow(0)
 
@@ -165,10 +180,20 @@ class MoveInDialog(QDialog):
         if not selected:
             self.error.setText("请先在上面找到并选中要迁入的人")
             return
-        resident_id = self.model.row_data(selected[0].row())["id"]
+        person = self.model.row_data(selected[0].row())
+        relation = self.relation.currentData()
+        if relation is None:
+            self.error.setText("请选择此人与本户户主的关系")
+            self.relation.setFocus()
+            return
+        head = self.clinic.household(self.household_id).head_id
+        if relation == "户主" and head and QMessageBox.question(
+                self, "更换户主", f"本户已有户主。确定让 {person['name']} 迁入并成为户主吗？"
+                "原户主将改为“其他”。") != QMessageBox.StandardButton.Yes:
+            return
+        resident_id = person["id"]
         try:
-            self.warnings = self.clinic.move_resident(resident_id, self.household_id,
-                                                      self.relation.currentData())
+            self.warnings = self.clinic.move_resident(resident_id, self.household_id, relation)
         except ClinicError as exc:
             self.error.setText(str(exc))
             return
@@ -176,16 +201,17 @@ class MoveInDialog(QDialog):
 
 
 class EndResidenceDialog(QDialog):
-    """Moved away, deceased, or lifted out: the person stays, with the reason and date."""
+    """Moved away or deceased: the person stays, with the reason and date."""
 
     def __init__(self, clinic: Clinic, resident_id: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.clinic = clinic
         self.resident_id = resident_id
+        self.warnings: list[str] = []
         person = clinic.resident(resident_id)
         self.setWindowTitle(f"{person.name}：迁出 / 死亡")
         self.status = QComboBox()
-        for code in ("moved", "deceased", "lifted"):
+        for code in END_STATUSES:
             self.status.addItem(codes.RESIDENT_STATUS[code], code)
         self.date = QDateEdit()
         self.date.setCalendarPopup(True)
@@ -217,8 +243,9 @@ class EndResidenceDialog(QDialog):
 
     def save(self) -> None:
         try:
-            self.clinic.end_residence(self.resident_id, self.status.currentData(),
-                                      self.date.date().toPython(), self.reason.text().strip())
+            self.warnings = self.clinic.end_residence(
+                self.resident_id, self.status.currentData(), self.date.date().toPython(),
+                self.reason.text().strip())
         except ClinicError as exc:
             self.error.setText(str(exc))
             return
@@ -255,10 +282,10 @@ class HouseholdPage(QWidget):
         actions = QHBoxLayout()
         for key, text, slot in (
             ("open", "打开档案(&O)", self._open),
-            ("head", "设为户主", self._set_head),
+            ("head", "设为户主(&H)", self._set_head),
             ("add", "添加成员(&A)…", self._add),
             ("move_in", "迁入本户(&M)…", self._move_in),
-            ("end", "迁出/死亡…", self._end),
+            ("end", "迁出/死亡(&D)…", self._end),
         ):
             button = QPushButton(text)
             button.setObjectName(f"{key}Button")
@@ -301,6 +328,11 @@ class HouseholdPage(QWidget):
         resident_id = self.selected_id()
         if resident_id is None or self.household_id is None:
             return
+        name = self.clinic.resident(resident_id).name
+        if QMessageBox.question(self, "更换户主", f"确定把 {name} 设为户主吗？\n原户主的关系将"
+                                "改为“其他”，请随后核对其他成员与新户主的关系。") != \
+                QMessageBox.StandardButton.Yes:
+            return
         try:
             self.clinic.set_head(self.household_id, resident_id)
         except ClinicError as exc:
@@ -314,7 +346,7 @@ class HouseholdPage(QWidget):
         dialog = AddMemberDialog(self.clinic, self.household_id, self)
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.load(self.household_id)
-            self.changed.emit("已添加家庭成员")
+            self.changed.emit("；".join(["已添加家庭成员", *dialog.warnings]))
         return dialog
 
     def _move_in(self) -> None:
@@ -331,5 +363,5 @@ class HouseholdPage(QWidget):
         dialog = EndResidenceDialog(self.clinic, resident_id, self)
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.load(self.household_id)
-            self.changed.emit("已登记人员变动，记录保留")
+            self.changed.emit("；".join(["已登记人员变动，记录保留", *dialog.warnings]))
 

@@ -174,7 +174,19 @@ class MainWindow(QMainWindow):
         self.ui.searchEdit.setFocus()
 
     # ------------------------------------------------------------------ navigation
+    def _may_leave_resident(self) -> bool:
+        """True unless the resident page holds unsaved edits the user wants to keep."""
+        if self.ui.pages.currentWidget() is not self.resident_page or \
+                not self.resident_page.changes():
+            return True
+        return self._confirm_discard()
+
     def _nav(self, row: int) -> None:
+        if not self._may_leave_resident():
+            self.ui.navList.blockSignals(True)
+            self.ui.navList.setCurrentRow(0)
+            self.ui.navList.blockSignals(False)
+            return
         self._history.clear()
         self.ui.pages.setCurrentIndex(row)
         if self.ui.pages.currentWidget() is self.today and not self._today_loaded:
@@ -192,20 +204,23 @@ class MainWindow(QMainWindow):
         return ("register", "")
 
     def open_resident(self, resident_id: str) -> None:
+        if not self._may_leave_resident():
+            return
         self._history.append(self._current_place())
         self.resident_page.load(resident_id)
         self.ui.pages.setCurrentWidget(self.resident_page)
         self.resident_page.form.nameEdit.setFocus()
 
     def open_household(self, household_id: str) -> None:
+        if not self._may_leave_resident():
+            return
         self._history.append(self._current_place())
         self.household_page.load(household_id)
         self.ui.pages.setCurrentWidget(self.household_page)
         self.household_page.table.setFocus()
 
     def go_back(self) -> None:
-        if self.ui.pages.currentWidget() is self.resident_page and \
-                self.resident_page.changes() and not self._confirm_discard():
+        if not self._may_leave_resident():
             return
         page, record = self._history.pop() if self._history else ("register", "")
         if page == "today":
@@ -236,8 +251,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ search
     def focus_search(self) -> None:
-        if self.ui.pages.currentWidget() is self.resident_page and \
-                self.resident_page.changes() and not self._confirm_discard():
+        if not self._may_leave_resident():
             return
         self.ui.navList.setCurrentRow(0)
         self._nav(0)
@@ -249,15 +263,22 @@ class MainWindow(QMainWindow):
         self._search_timer.stop()
         query = self.ui.searchEdit.text().strip()
         rows = self.clinic.search(query, SEARCH_LIMIT) if query else []
-        if self.ui.pages.currentWidget() is not self.resident_page or \
-                not self.resident_page.changes():
-            self.ui.navList.setCurrentRow(0)
-            self._nav(0)
-            self.register_tabs.setCurrentWidget(self.register)
         self.register.show_results(query, rows)
+        if self.ui.pages.currentWidget() is self.resident_page and self.resident_page.changes():
+            # Never swap an unsaved form away while the doctor types elsewhere.
+            self.statusBar().showMessage(
+                f"找到 {len(rows)} 人。当前档案有未保存的修改：Ctrl+S 保存，或回车查看结果时选择。",
+                8000)
+            return
+        self.ui.navList.setCurrentRow(0)
+        self._nav(0)
+        self.register_tabs.setCurrentWidget(self.register)
 
     def _search_enter(self) -> None:
-        if self._search_timer.isActive():
+        if not self._may_leave_resident():
+            return
+        if self._search_timer.isActive() or self.ui.pages.currentWidget() is not \
+                self.register_tabs:
             self.run_search()
         self.register.open_selected()
 

@@ -62,6 +62,20 @@ def _set_combo(combo: QComboBox, code: str) -> None:
     combo.setCurrentIndex(index)
 
 
+# Coded fields shown by label in the change history.
+_CODED = {"poverty_category": codes.POVERTY_CATEGORIES, "poverty_status": codes.POVERTY_STATUS,
+          "insurance": codes.INSURANCE_KINDS, "disability": codes.DISABILITY_KINDS,
+          "treatment_batch": codes.TREATMENT_BATCHES, "status": codes.RESIDENT_STATUS}
+
+
+def _shown(field: str, value: Any) -> str:
+    if value is None or value == "":
+        return "空"
+    if field in _CODED:
+        return codes.label(_CODED[field], str(value))
+    return str(value)
+
+
 def _date(value: dt.date | None) -> str:
     return value.isoformat() if value else ""
 
@@ -177,7 +191,7 @@ class ResidentPage(QWidget):
                 Column("血压", lambda r: r["bp"]),
                 Column("评价", lambda r: r["evaluation"]),
                 Column("医生", doctor("doctor_id")),
-            ], "今年还没有健康体检记录。"),
+            ], "还没有健康体检记录。"),
             ("deliveries", "药品发放", [
                 Column("日期", lambda r: r["delivered_on"]),
                 Column("药品", lambda r: r["medicine"]),
@@ -202,8 +216,9 @@ class ResidentPage(QWidget):
         person = detail.resident
         age = person.age(self.clinic.today())
         status = "" if person.status == "active" else f"（{person.status_label}）"
-        self.title.setText(f"{person.name}　{person.sex}　{age if age is not None else ''}岁"
-                           f"　{person.masked_id}{status}")
+        age_text = f"{age}岁" if age is not None else "年龄未知"
+        self.title.setText(f"{person.name}　{person.sex or '性别未填'}　{age_text}"
+                           f"　{person.masked_id or '无身份证号'}{status}")
         self._fill_form()
         if detail.household:
             hh = detail.household
@@ -281,11 +296,12 @@ class ResidentPage(QWidget):
         assert self.resident_id is not None
         for entry in reversed(self.clinic.history("residents", self.resident_id)):
             fields = entry["fields"] or {}
-            text = "；".join(f"{codes.FIELD_LABELS.get(k, k)}: {v.get('old') or '空'} → "
-                            f"{v.get('new') or '空'}"
+            text = "；".join(f"{codes.FIELD_LABELS.get(k, k)}: {_shown(k, v.get('old'))} → "
+                            f"{_shown(k, v.get('new'))}"
                             for k, v in fields.items()
                             if isinstance(v, dict) and k not in ("name_pinyin", "name_initials"))
-            history.append({"at": entry["at"][:19].replace("T", " "), "user": entry["user"],
+            at = dt.datetime.fromisoformat(entry["at"]).astimezone()  # stored UTC, shown local
+            history.append({"at": f"{at:%Y-%m-%d %H:%M}", "user": entry["user"],
                             "op": {"insert": "建档", "update": "修改", "delete": "删除"}.get(
                                 entry["op"], entry["op"]), "fields": text})
         self.sections["history"].model.set_rows(history)
