@@ -65,6 +65,14 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("query")
     search.add_argument("--limit", type=int, default=20)
 
+    imp = sub.add_parser("import-roster", help="导入（或再次导入）扶贫办的建档立卡名单")
+    _common(imp)
+    imp.add_argument("file", type=Path, help="名单文件（.xlsx 或 .csv）")
+    imp.add_argument("--village", default=None, help="只导入这个村的行")
+    imp.add_argument("--errors", type=Path, default=None,
+                     help="把未导入的行（原始内容加原因）保存到这个 .xlsx")
+    imp.add_argument("--dry-run", action="store_true", help="只检查，不写入")
+
     overdue = sub.add_parser("overdue", help="今日待办：逾期和本周应随访的慢病患者，按风险排序")
     _common(overdue)
     overdue.add_argument("--as-of", type=_date_arg, default=None, help="按哪天计算（默认今天）")
@@ -102,6 +110,18 @@ def _village_id(clinic: Clinic, name: str | None) -> str | None:
     return matches[0].id
 
 
+def _stderr_progress(args: argparse.Namespace) -> Progress:
+    """Progress for long commands: one updating line on stderr, at most once a second."""
+    last = [0.0]
+
+    def report(done: int, total: int, message: str) -> None:
+        if not args.json and time.perf_counter() - last[0] > 1:
+            last[0] = time.perf_counter()
+            print(f"\r{message}：{done}/{total}", end="", file=sys.stderr, flush=True)
+
+    return Progress(report)
+
+
 def _print_json(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
@@ -116,17 +136,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.residents < 1:
         raise ClinicError("居民人数至少为 1")
     started = time.perf_counter()
-    last = [0.0]
-
-    def report(done: int, total: int, message: str) -> None:
-        if not args.json and time.perf_counter() - last[0] > 1:
-            last[0] = time.perf_counter()
-            print(f"\r{message}：{done}/{total}", end="", file=sys.stderr, flush=True)
-
     with _open(args) as clinic:
         try:
             summary = demo.generate(clinic, args.residents, args.seed, args.profile,
-                                    Progress(report))
+                                    _stderr_progress(args))
         except ValueError as exc:
             raise ClinicError(str(exc)) from None
     summary.seconds = round(time.perf_counter() - started, 1)
@@ -158,6 +171,36 @@ def cmd_search(args: argparse.Namespace) -> int:
               f"{r['masked_id']}\t{r['village'] or ''}\t户主:{r['head_name'] or ''}\t"
               f"{'、'.join(r['conditions'])}\t"
               f"{codes.label(codes.CONTRACT_STATUS, r['contract_status'], '未签约')}")
+    return 0
+
+
+def cmd_import_roster(args: argparse.Namespace) -> int:
+    from clinic_app import roster
+
+    with _open(args) as clinic:
+        report = roster.import_roster(clinic, args.file, village=args.village,
+                                      dry_run=args.dry_run, progress=_stderr_progress(args))
+    if args.errors is not None and report.errors:
+        roster.write_error_report(report, args.errors)
+    if args.json:
+        _print_json(report.to_json())
+        return 0
+    verb = "将" if args.dry_run else "已"
+    print(f"\r读取 {report.rows_read} 行：{verb}新增 {report.imported} 人（新户 "
+          f"{report.households}），{verb}更新 {report.updated} 人，无变化 {report.unchanged} 人，"
+          f"未导入 {report.rejected} 行", file=sys.stderr)
+    for issue in report.errors:
+        print(f"第{issue.row}行 {issue.column}：{issue.reason}")
+    for issue in report.warnings:
+        print(f"提醒 第{issue.row}行 {issue.column}：{issue.reason}")
+    if report.missing_from_roster:
+        print(f"不在新名单中的 {len(report.missing_from_roster)} 人（未删除，请核实是否脱贫、"
+              "死亡或迁出）：", file=sys.stderr)
+        for person in report.missing_from_roster:
+            print(f"  {person.get('name', '')}\t{person.get('village', '')}\t"
+                  f"{person.get('household_no', '')}")
+    if args.errors is not None and report.errors:
+        print(f"错误报告已保存到 {args.errors}", file=sys.stderr)
     return 0
 
 
@@ -243,7 +286,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"demo": cmd_demo, "search": cmd_search, "check": cmd_check, "policy": cmd_policy,
-            "overdue": cmd_overdue, "gui": cmd_gui}
+            "overdue": cmd_overdue, "import-roster": cmd_import_roster, "gui": cmd_gui}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

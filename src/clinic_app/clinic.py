@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
@@ -38,6 +38,10 @@ from clinic_app.errors import ClinicError, DuplicateResident, NotFoundError, Val
 from clinic_app.storage import db as storage_db
 from clinic_app.storage import queries
 from clinic_app.storage.store import NotFound, Store
+
+if TYPE_CHECKING:
+    from clinic_app.progress import Progress
+    from clinic_app.roster import ImportReport
 
 APP_NAME = "clinic-app"
 APP_AUTHOR = "clinic-app"
@@ -439,6 +443,18 @@ class Clinic:
         return [Contract.from_row(r)
                 for r in queries.rows_of(self.store, "contracts", "resident_id", resident_id,
                                          "start_on")]
+
+    # ------------------------------------------------------------------ roster import
+    def import_roster(self, path: Path | str, *, village: str | None = None,
+                      dry_run: bool = False, progress: Progress | None = None,
+                      mapping: Mapping[str, int] | None = None, header_row: int | None = None,
+                      sheet: str | None = None) -> ImportReport:
+        """Import (or re-import) the poverty office's roster (扶贫办名单) in one transaction."""
+        from clinic_app import roster  # roster imports this module: keep the cycle lazy
+
+        return roster.import_roster(self, path, village=village, dry_run=dry_run,
+                                    progress=progress, mapping=mapping, header_row=header_row,
+                                    sheet=sheet)
 
     # ------------------------------------------------------------------ 今日待办
     def work_list(self, as_of: dt.date | None = None, *, village_id: str | None = None,

@@ -130,3 +130,30 @@ def test_overdue_lists_risk_first(tmp_path: Path, capsys: pytest.CaptureFixture[
         main(["overdue", "--db", db, "--as-of", "2026-02-30"])
     assert usage.value.code == 2
     assert "日期格式" in capsys.readouterr().err
+
+
+def test_import_roster_json_and_error_report(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    import datetime as dt
+
+    import openpyxl
+    from factories import id_number
+
+    source = tmp_path / "roster.csv"
+    good = id_number(dt.date(1958, 4, 2), "男")
+    source.write_bytes(
+        ("乡(镇),行政村,户编号,姓名,性别,身份证号,与户主关系\n"
+         f"兴隆镇,红星村,001,王大山,男,{good},户主\n"
+         "兴隆镇,红星村,001,李桂花,女,4.10101E+17,配偶\n").encode("gb18030"))
+    db, errors = str(tmp_path / "t.db"), tmp_path / "errors.xlsx"
+    assert main(["import-roster", str(source), "--db", db, "--json", "--errors",
+                 str(errors)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["imported"], report["households"]) == (1, 1)
+    assert {"updated", "unchanged", "warnings", "missing_from_roster"} <= set(report)
+    assert report["errors"][0]["row"] == 3 and "丢失" in report["errors"][0]["reason"]
+    rows = list(openpyxl.load_workbook(errors).active.iter_rows(values_only=True))
+    assert "原因" in rows[0] and "李桂花" in rows[1]
+    assert main(["import-roster", str(source), "--db", db, "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert (again["imported"], again["updated"], again["unchanged"]) == (0, 0, 1)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from factories import Village, make_household
+from helpers import show_window
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
@@ -19,12 +20,7 @@ def window(app, qtbot, clinic: Clinic, village: Village) -> MainWindow:
     make_household(clinic, village.village_id, "6405220010001", head="张三")
     make_household(clinic, village.village_id, "6405220010002", head="李四",
                    members=(("张思", "配偶", "女"),))
-    win = MainWindow(clinic)
-    qtbot.addWidget(win)
-    win.resize(1366, 768)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
+    return show_window(qtbot, clinic)
 
 
 def test_typing_zs_lists_zhang_san_first(window: MainWindow, qtbot, screenshot_dir: Path) -> None:

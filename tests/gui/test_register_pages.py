@@ -8,7 +8,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from factories import Village, id_number, make_household
-from helpers import type_text
+from helpers import show_window, type_text
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
@@ -28,12 +28,7 @@ def window(app, qtbot, clinic: Clinic, village: Village) -> MainWindow:
     clinic.sign_contract(family.head_id, team_id=team, doctor_id=doctor,
                          package_code="chronic", start_on=dt.date(2026, 3, 1))
     make_household(clinic, village.village_id, "6405220010002", head="赵四")
-    win = MainWindow(clinic)
-    qtbot.addWidget(win)
-    win.resize(1366, 768)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
+    return show_window(qtbot, clinic)
 
 
 def open_by_search(window: MainWindow, qtbot, query: str) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from factories import Village, make_household
+from helpers import show_window
 from PySide6.QtCore import Qt
 
 from clinic_app.clinic import Clinic
@@ -24,12 +25,7 @@ def window(app, qtbot, clinic: Clinic, village: Village) -> MainWindow:
             clinic.store.insert("follow_ups", {"resident_id": family.head_id,
                                                "form": "hypertension", "visit_date": visit,
                                                "sbp": sbp, "dbp": 88})
-    win = MainWindow(clinic)
-    qtbot.addWidget(win)
-    win.resize(1366, 768)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
+    return show_window(qtbot, clinic)
 
 
 def test_today_lists_urgent_first_marks_and_exports(window: MainWindow, qtbot,

@@ -148,6 +148,7 @@ class MainWindow(QMainWindow):
         self._today_loaded = False
         for page in (self.villages, self.resident_page):
             page.open_household.connect(self.open_household)
+        self.villages.import_requested.connect(self.import_roster)
         self.resident_page.back.connect(self.go_back)
         self.household_page.back.connect(self.go_back)
         self.resident_page.saved.connect(self._resident_saved)
@@ -329,6 +330,24 @@ class MainWindow(QMainWindow):
         task = run_task(self, "生成演示乡镇", job, on_done=done, on_error=self._job_failed)
         self._tasks.append(task)
         return task
+
+    def import_roster(self) -> Any:
+        from clinic_app.ui.import_wizard import open_wizard
+
+        wizard = open_wizard(self.clinic, self)
+        wizard.finished.connect(lambda _: self._after_import(wizard))
+        wizard.open()
+        return wizard
+
+    def _after_import(self, wizard: Any) -> None:
+        report = wizard.imported()
+        if report is None:
+            return
+        self.villages.reload_villages()
+        self.today.reload_villages()
+        self.run_search()
+        self.statusBar().showMessage(
+            f"名单已导入：新增 {report.imported} 人，更新 {report.updated} 人", 10000)
 
     def wait_for_tasks(self, timeout: float = 60) -> None:
         """Block until background jobs end (tests; closing the window)."""

@@ -55,6 +55,7 @@ def _filter_combo(name: str, everything: str, table: dict[str, str]) -> QComboBo
 class VillagePage(QWidget):
     open_resident = Signal(str)
     open_household = Signal(str)
+    import_requested = Signal()
 
     def __init__(self, clinic: Clinic) -> None:
         super().__init__()
@@ -79,6 +80,10 @@ class VillagePage(QWidget):
                        self.contract, self.inactive):
             bar.addWidget(widget)
         bar.addStretch(1)
+        self.import_button = QPushButton("导入扶贫办名单(&I)…")
+        self.import_button.setObjectName("importButton")
+        self.import_button.clicked.connect(self.import_requested)
+        bar.addWidget(self.import_button)
         bar.addWidget(self.export_button)
         self.resident_model = RowsModel(RESIDENT_COLUMNS, self)
         self.household_model = RowsModel(HOUSEHOLD_COLUMNS, self)
@@ -123,7 +128,7 @@ class VillagePage(QWidget):
         if village_id is None:
             self.resident_model.set_rows([])
             self.household_model.set_rows([])
-            self.count.setText("还没有登记任何村。导入扶贫办名单或生成演示数据后即可查看。")
+            self.count.setText("还没有登记任何村。点右上角“导入扶贫办名单”开始。")
             return
         if by_household:
             rows = self.clinic.village_households(village_id)
