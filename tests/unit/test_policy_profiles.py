@@ -291,3 +291,17 @@ def test_good_inline_profile_is_accepted() -> None:
     profile = library.add_toml(GOOD_HEAD + line, "test.toml")
     assert profile.value("contract.subsidy_fen") == 800
     assert profile.rule("followup.per_year.hypertension").profile_id == "national"
+
+
+def test_compare_shows_where_two_places_differ(library: PolicyLibrary) -> None:
+    from clinic_app.domain.policy import compare
+
+    rows = {r.spec.key: r for r in compare(library.get("national"), library.get("zhongwei"),
+                                            only_differences=True)}
+    assert "followup.per_year.hypertension" in rows
+    row = rows["followup.per_year.hypertension"]
+    assert (row.left.value, row.right.value) == (4, 6)
+    assert row.right.cite.startswith("000 ")
+    assert "bp.controlled_sbp" not in rows  # inherited, so the same
+    everything = compare(library.get("national"), library.get("zhongwei"))
+    assert len(everything) == len(rows) + sum(1 for r in everything if r.same)

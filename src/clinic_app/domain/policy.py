@@ -507,3 +507,24 @@ def load_library(extra: Iterable[tuple[str, str]] = ()) -> PolicyLibrary:
 def load_file(path: Path, library: PolicyLibrary | None = None) -> Profile:
     library = library or load_library()
     return library.add_toml(path.read_text(encoding="utf-8"), str(path))
+
+
+@dataclass(frozen=True)
+class RuleDifference:
+    spec: RuleSpec
+    left: RuleValue | None
+    right: RuleValue | None
+
+    @property
+    def same(self) -> bool:
+        left = self.left.value if self.left else None
+        right = self.right.value if self.right else None
+        return left == right
+
+
+def compare(left: Profile, right: Profile, on: dt.date | None = None,
+            only_differences: bool = False) -> list[RuleDifference]:
+    """Every rule of two profiles side by side (the 政策差异 view), in registry order."""
+    rows = [RuleDifference(spec, left.rule(key, on), right.rule(key, on))
+            for key, spec in RULES.items()]
+    return [r for r in rows if not r.same] if only_differences else rows

@@ -22,6 +22,7 @@ from clinic_app.ui.forms.ui_main_window import Ui_MainWindow
 from clinic_app.ui.household_page import HouseholdPage
 from clinic_app.ui.models import RowsModel, search_columns
 from clinic_app.ui.resident_page import ResidentPage
+from clinic_app.ui.settings_page import SettingsPage
 from clinic_app.ui.tasks import Task, run_task
 from clinic_app.ui.today_page import TodayPage
 from clinic_app.ui.village_page import VillagePage
@@ -129,7 +130,8 @@ class MainWindow(QMainWindow):
         self.register_tabs.addTab(self.register, "查找居民")
         self.register_tabs.addTab(self.villages, "村名单")
         self.today = TodayPage(clinic)
-        built = {"register": self.register_tabs, "today": self.today}
+        self.settings = SettingsPage(clinic)
+        built = {"register": self.register_tabs, "today": self.today, "settings": self.settings}
         for key, title, text in NAV_PAGES:
             page = built.get(key) or ComingPage(title, text)
             self.pages[key] = page
@@ -145,6 +147,7 @@ class MainWindow(QMainWindow):
                      self.today):
             page.open_resident.connect(self.open_resident)
         self.today.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.settings.changed.connect(self._settings_changed)
         self._today_loaded = False
         for page in (self.villages, self.resident_page):
             page.open_household.connect(self.open_household)
@@ -330,6 +333,12 @@ class MainWindow(QMainWindow):
         task = run_task(self, "生成演示乡镇", job, on_done=done, on_error=self._job_failed)
         self._tasks.append(task)
         return task
+
+    def _settings_changed(self, text: str) -> None:
+        self.refresh_status()
+        self.statusBar().showMessage(text, 10000)
+        if self._today_loaded:  # the schedule depends on the profile
+            self._tasks.append(self.today.refresh())
 
     def import_roster(self) -> Any:
         from clinic_app.ui.import_wizard import open_wizard

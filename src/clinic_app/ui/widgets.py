@@ -32,6 +32,9 @@ def table_view(model: RowsModel, name: str, *, sortable: bool = True) -> QTableV
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     # Size columns from the first rows only: measuring all 200 on every keystroke took ~70 ms.
     header.setResizeContentsPrecision(30)
+    # One long cell (a service package, a long reason) must not push the others off screen;
+    # the full text is in the tooltip.
+    header.setMaximumSectionSize(360)
     header.setStretchLastSection(True)
     if sortable:
         view.setSortingEnabled(True)
