@@ -48,6 +48,7 @@ def test_enter_opens_resident_page_with_records(window: MainWindow, qtbot,
     assert page.sections["conditions"].model.row_data(0)["label"] == "高血压"
     assert page.sections["contracts"].model.rowCount() == 1
     assert page.sections["follow_ups"].currentWidget() is page.sections["follow_ups"].note
+    qtbot.wait(50)  # let the scroll area settle before the screenshot
     window.grab().save(str(screenshot_dir / "resident-page.png"))
     qtbot.keyClick(page, Qt.Key.Key_Escape)
     assert window.ui.pages.currentWidget() is window.register_tabs
@@ -202,3 +203,31 @@ def test_move_in_needs_a_relation_and_enter_moves_nobody(window: MainWindow, qtb
     moved = window.clinic.resident(zhao["id"])
     assert (moved.household_id, moved.relation) == (zhang["household_id"], "之女婿")
     assert "没有户主" in dialog.warnings[0]  # 赵四 was the head of his old household
+
+
+def test_newborn_without_id_gets_sex_and_birth_date(window: MainWindow, qtbot) -> None:
+    zhang = window.clinic.search("张三")[0]
+    dialog = AddMemberDialog(window.clinic, zhang["household_id"], window)
+    qtbot.addWidget(dialog)
+    assert dialog.sex.isEnabled() and "新生儿" in dialog.id_info.text()
+    type_text(dialog.name_edit, "张宝宝")
+    dialog.sex.setCurrentIndex(dialog.sex.findData("女"))
+    qtbot.keyClicks(dialog.birth, "2026-05-01")
+    dialog.relation.setCurrentIndex(dialog.relation.findData("之孙女"))
+    dialog.save()
+    baby = window.clinic.resident(dialog.saved_id)
+    assert (baby.sex, baby.birth_date, baby.id_number) == ("女", dt.date(2026, 5, 1), None)
+    window.open_resident(baby.id)
+    page = window.resident_page
+    assert "0岁" in page.title.text() and page.form.birthEdit.isEnabled()
+    page.form.birthEdit.clear()
+    qtbot.keyClicks(page.form.birthEdit, "2026-13-01")
+    assert "出生日期" in page.form.errorLabel.text()
+    page.form.birthEdit.clear()
+    qtbot.keyClicks(page.form.birthEdit, "2026-04-30")
+    assert page.save()
+    assert window.clinic.resident(baby.id).birth_date == dt.date(2026, 4, 30)
+    # Once an ID is typed, sex and birth date follow it and cannot be typed over.
+    qtbot.keyClicks(page.form.idEdit, id_number(dt.date(2026, 4, 30), "女"))
+    assert not page.form.birthEdit.isEnabled() and page.form.birthEdit.text() == "2026-04-30"
+    assert page.save()

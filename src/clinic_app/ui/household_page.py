@@ -65,6 +65,13 @@ class AddMemberDialog(QDialog):
         self.id_edit = QLineEdit()
         self.id_edit.setObjectName("memberId")
         self.id_info = QLabel("未填写身份证号")
+        self.sex = QComboBox()
+        self.sex.setObjectName("memberSex")
+        for label, code in (("（未填写）", ""), ("男", "男"), ("女", "女")):
+            self.sex.addItem(label, code)
+        self.birth = QLineEdit()
+        self.birth.setObjectName("memberBirth")
+        self.birth.setPlaceholderText("没有身份证号时填写，如 2024-03-15")
         self.relation = _relation_combo(include_head=False)
         self.relation.setObjectName("memberRelation")
         self.phone_edit = QLineEdit()
@@ -77,6 +84,8 @@ class AddMemberDialog(QDialog):
         form.addRow("姓名(&N)", self.name_edit)
         form.addRow("身份证号(&I)", self.id_edit)
         form.addRow("", self.id_info)
+        form.addRow("性别", self.sex)
+        form.addRow("出生日期", self.birth)
         form.addRow("与户主关系(&R)", self.relation)
         form.addRow("电话(&P)", self.phone_edit)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok |
@@ -90,11 +99,15 @@ class AddMemberDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
         self.id_edit.textChanged.connect(self._check_id)
+        self._check_id("")
         self.resize(460, 0)
 
     def _check_id(self, text: str) -> None:
-        if not text.strip():
-            self.id_info.setText("未填写身份证号")
+        typed = not text.strip()
+        self.sex.setEnabled(typed)
+        self.birth.setEnabled(typed)
+        if typed:
+            self.id_info.setText("未填写身份证号（如新生儿）：请填写性别和出生日期")
             self.id_info.setStyleSheet("")
             return
         try:
@@ -111,10 +124,13 @@ class AddMemberDialog(QDialog):
             self.error.setText("请选择与户主的关系")
             self.relation.setFocus()
             return
+        number = self.id_edit.text().strip() or None
+        typed = {} if number else {"sex": self.sex.currentData(),
+                                   "birth_date": self.birth.text().strip() or None}
         try:
             saved = self.clinic.add_resident(
                 self.household_id, self.relation.currentData(), name=self.name_edit.text(),
-                id_number=self.id_edit.text().strip() or None, phone=self.phone_edit.text())
+                id_number=number, phone=self.phone_edit.text(), **typed)
         except DuplicateResident as exc:
             self.error.setText(f"{exc}。如需把此人迁入本户，请用“迁入本户”。")
             return

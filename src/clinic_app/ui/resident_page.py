@@ -6,7 +6,7 @@ import datetime as dt
 import html
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -76,6 +77,19 @@ def _shown(field: str, value: Any) -> str:
     return str(value)
 
 
+def _birth_problem(text: str, today: dt.date) -> str | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        birth = dt.date.fromisoformat(text)
+    except ValueError:
+        return "出生日期请写成 2024-03-15 的样子"
+    if not dt.date(1880, 1, 1) <= birth <= today:
+        return "出生日期不合理"
+    return None
+
+
 def _date(value: dt.date | None) -> str:
     return value.isoformat() if value else ""
 
@@ -116,11 +130,19 @@ class ResidentPage(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Wrapped labels ask for a wide minimum; let them take the width there is instead.
+        for label in (self.form.idInfo, self.form.errorLabel):
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         scroll.setWidget(self.form_widget)
         box_layout = QVBoxLayout(self.form_box)
         box_layout.addWidget(scroll)
         for name, (_, table) in COMBOS.items():
             _fill_combo(getattr(self.form, name), table)
+        _fill_combo(self.form.sexCombo, {s: s for s in codes.SEXES})
+        self.form.sexCombo.currentIndexChanged.connect(self._changed)
+        self.form.birthEdit.textChanged.connect(self._changed)
+        self.form.birthEdit.returnPressed.connect(self.save)
         self.form.errorLabel.linkActivated.connect(self._link)
         self.form.saveButton.clicked.connect(self.save)
         self.form.revertButton.clicked.connect(self.revert)
@@ -153,7 +175,7 @@ class ResidentPage(QWidget):
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([430, 800])
+        splitter.setSizes([470, 760])
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(splitter, 1)
@@ -242,6 +264,8 @@ class ResidentPage(QWidget):
                 getattr(self.form, name).setText(getattr(person, field) or "")
             for name, (field, _) in COMBOS.items():
                 _set_combo(getattr(self.form, name), getattr(person, field))
+            _set_combo(self.form.sexCombo, person.sex)
+            self.form.birthEdit.setText(_date(person.birth_date))
         finally:
             self._loading = False
         self.form.errorLabel.clear()
@@ -325,6 +349,13 @@ class ResidentPage(QWidget):
             code = getattr(self.form, name).currentData() or ""
             if code != (getattr(person, field) or ""):
                 out[field] = code
+        if not self.form.idEdit.text().strip():  # without an ID, sex and birth are typed
+            sex = self.form.sexCombo.currentData() or ""
+            if sex != (person.sex or ""):
+                out["sex"] = sex
+            birth = self.form.birthEdit.text().strip()
+            if birth != _date(person.birth_date):
+                out["birth_date"] = birth or None
         return out
 
     def _changed(self) -> None:
@@ -333,7 +364,9 @@ class ResidentPage(QWidget):
         self._check_id()
         phone_problem = validate.phone_problem(self.form.phoneEdit.text())
         name_problem = validate.name_problem(validate.clean_name(self.form.nameEdit.text()))
-        problems = [p for p in (name_problem, phone_problem) if p]
+        birth_problem = _birth_problem(self.form.birthEdit.text(), self.clinic.today()) \
+            if self.form.birthEdit.isEnabled() else None
+        problems = [p for p in (name_problem, phone_problem, birth_problem) if p]
         dirty = bool(self.changes())
         self.form.saveButton.setEnabled(dirty)
         self.form.revertButton.setEnabled(dirty)
@@ -344,8 +377,12 @@ class ResidentPage(QWidget):
 
     def _check_id(self) -> None:
         text = self.form.idEdit.text()
-        if not text.strip():
-            self.form.idInfo.setText("未填写身份证号")
+        typed = not text.strip()
+        # With an ID, sex and birth date come from it; without one they are typed here.
+        self.form.sexCombo.setEnabled(typed)
+        self.form.birthEdit.setEnabled(typed)
+        if typed:
+            self.form.idInfo.setText("未填写身份证号：请在下面填写性别和出生日期")
             self.form.idInfo.setStyleSheet("")
             return
         try:
@@ -355,6 +392,8 @@ class ResidentPage(QWidget):
             self.form.idInfo.setStyleSheet(ERROR_STYLE)
             return
         age = ids.age_on(parsed.birth_date, self.clinic.today())
+        self.form.birthEdit.setText(f"{parsed.birth_date:%Y-%m-%d}")
+        _set_combo(self.form.sexCombo, parsed.sex)
         note = f"　（{'；'.join(parsed.warnings)}）" if parsed.warnings else ""
         self.form.idInfo.setText(f"✓ 出生日期 {parsed.birth_date:%Y-%m-%d}　{parsed.sex}　"
                                  f"{age}岁{note}")
