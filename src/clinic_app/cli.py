@@ -2,7 +2,9 @@
 
 Every command takes ``--db PATH`` (default: the user data folder) and ``--json`` for output a
 script can read. Errors go to stderr in Chinese with exit code 1 (2 for bad usage); a database
-problem found by ``check`` exits 3. With no command the window opens.
+problem found by ``check`` exits 3; ``import-roster`` exits 4 when it imported but rejected
+some rows. Read-only commands refuse a --db file that does not exist. With no command the
+window opens.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from clinic_app.storage.db import StorageError
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_CHECK_FAILED = 3
+EXIT_ROWS_REJECTED = 4  # import-roster: imported, but some rows were rejected
 
 
 class _Parser(argparse.ArgumentParser):
@@ -126,7 +129,13 @@ def _print_json(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
+# Commands that only read must not create an empty register from a mistyped --db.
+READ_ONLY = ("search", "check", "overdue")
+
+
 def _open(args: argparse.Namespace) -> Clinic:
+    if args.command in READ_ONLY and args.db is not None and not Path(args.db).exists():
+        raise ClinicError(f"数据库文件不存在：{args.db}（请检查路径）")
     return Clinic.open(args.db)
 
 
@@ -170,7 +179,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(f"{r['name']}\t{r['sex']}\t{r['age'] if r['age'] is not None else ''}岁\t"
               f"{r['masked_id']}\t{r['village'] or ''}\t户主:{r['head_name'] or ''}\t"
               f"{'、'.join(r['conditions'])}\t"
-              f"{codes.label(codes.CONTRACT_STATUS, r['contract_status'], '未签约')}")
+              f"{codes.label(codes.CONTRACT_STATUS, r['contract_status'], '未签约')}\t"
+              f"{codes.label(codes.RESIDENT_STATUS, r['status'])}")
     return 0
 
 
@@ -178,15 +188,16 @@ def cmd_import_roster(args: argparse.Namespace) -> int:
     from clinic_app import roster
 
     with _open(args) as clinic:
-        report = roster.import_roster(clinic, args.file, village=args.village,
-                                      dry_run=args.dry_run, progress=_stderr_progress(args))
+        report = clinic.import_roster(args.file, village=args.village, dry_run=args.dry_run,
+                                      progress=_stderr_progress(args))
     if args.errors is not None and report.errors:
         roster.write_error_report(report, args.errors)
+    rejected = EXIT_ROWS_REJECTED if report.errors else 0
     if args.json:
         _print_json(report.to_json())
-        return 0
+        return rejected
     verb = "将" if args.dry_run else "已"
-    print(f"\r读取 {report.rows_read} 行：{verb}新增 {report.imported} 人（新户 "
+    print(f"\r\033[K读取 {report.rows_read} 行：{verb}新增 {report.imported} 人（新户 "
           f"{report.households}），{verb}更新 {report.updated} 人，无变化 {report.unchanged} 人，"
           f"未导入 {report.rejected} 行", file=sys.stderr)
     for issue in report.errors:
@@ -201,7 +212,7 @@ def cmd_import_roster(args: argparse.Namespace) -> int:
                   f"{person.get('household_no', '')}")
     if args.errors is not None and report.errors:
         print(f"错误报告已保存到 {args.errors}", file=sys.stderr)
-    return 0
+    return rejected
 
 
 RISK_LABELS = {0: "危急", 1: "需转诊", 2: "控制不满意", 3: "常规"}

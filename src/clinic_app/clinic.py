@@ -238,11 +238,13 @@ class Clinic:
             if "id_number" in clean:
                 clean["id_number"] = None
             if clean.get("birth_date"):
+                raw = clean["birth_date"]
                 try:
-                    birth = dt.date.fromisoformat(str(clean["birth_date"])[:10])
-                except ValueError:
-                    problems["birth_date"] = f"出生日期 {clean['birth_date']} 不是有效日期"
+                    birth = raw if isinstance(raw, dt.date) else validate.parse_date(str(raw))
+                except ValueError as exc:
+                    problems["birth_date"] = f"出生{exc}"
                 else:
+                    assert birth is not None
                     if not dt.date(1880, 1, 1) <= birth <= self.today():
                         problems["birth_date"] = f"出生日期 {birth} 不合理"
                     clean["birth_date"] = birth.isoformat()
@@ -452,9 +454,15 @@ class Clinic:
         """Import (or re-import) the poverty office's roster (扶贫办名单) in one transaction."""
         from clinic_app import roster  # roster imports this module: keep the cycle lazy
 
-        return roster.import_roster(self, path, village=village, dry_run=dry_run,
-                                    progress=progress, mapping=mapping, header_row=header_row,
-                                    sheet=sheet)
+        # Changes land in the history as made by the roster, not typed by the doctor.
+        user = self.store.user
+        self.store.user = f"{user}（名单导入）" if user else "名单导入"
+        try:
+            return roster.import_roster(self, path, village=village, dry_run=dry_run,
+                                        progress=progress, mapping=mapping,
+                                        header_row=header_row, sheet=sheet)
+        finally:
+            self.store.user = user
 
     # ------------------------------------------------------------------ 今日待办
     def work_list(self, as_of: dt.date | None = None, *, village_id: str | None = None,

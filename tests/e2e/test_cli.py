@@ -147,13 +147,21 @@ def test_import_roster_json_and_error_report(tmp_path: Path,
          "兴隆镇,红星村,001,李桂花,女,4.10101E+17,配偶\n").encode("gb18030"))
     db, errors = str(tmp_path / "t.db"), tmp_path / "errors.xlsx"
     assert main(["import-roster", str(source), "--db", db, "--json", "--errors",
-                 str(errors)]) == 0
+                 str(errors)]) == 4  # imported, but a row was rejected
     report = json.loads(capsys.readouterr().out)
     assert (report["imported"], report["households"]) == (1, 1)
     assert {"updated", "unchanged", "warnings", "missing_from_roster"} <= set(report)
     assert report["errors"][0]["row"] == 3 and "丢失" in report["errors"][0]["reason"]
     rows = list(openpyxl.load_workbook(errors).active.iter_rows(values_only=True))
     assert "原因" in rows[0] and "李桂花" in rows[1]
-    assert main(["import-roster", str(source), "--db", db, "--json"]) == 0
+    assert main(["import-roster", str(source), "--db", db, "--json"]) == 4
     again = json.loads(capsys.readouterr().out)
     assert (again["imported"], again["updated"], again["unchanged"]) == (0, 0, 1)
+
+
+def test_read_only_commands_refuse_a_missing_database(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "typo.db"
+    assert main(["search", "zs", "--db", str(missing)]) == 1
+    assert "数据库文件不存在" in capsys.readouterr().err
+    assert not missing.exists()

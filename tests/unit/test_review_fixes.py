@@ -162,3 +162,37 @@ def test_constraint_messages_are_chinese(clinic: Clinic, village: Village) -> No
     with pytest.raises(ClinicError) as caught:
         clinic.add_household("no-such-village", "001")
     assert "不存在" in str(caught.value) and "FOREIGN" not in str(caught.value)
+
+
+@pytest.mark.parametrize("written", ["2024-03-15", "2024.3.15", "2024/03/15", "2024年3月15日",
+                                     "20240315", "２０２４－０３－１５"])
+def test_birth_dates_as_people_write_them(clinic: Clinic, village: Village, written: str) -> None:
+    household = clinic.add_household(village.village_id)
+    saved = clinic.add_resident(household, "之子", name="王宝", birth_date=written)
+    assert clinic.resident(saved.id).birth_date == dt.date(2024, 3, 15)
+
+
+def test_pinyin_typed_into_a_name_is_caught(clinic: Clinic, village: Village) -> None:
+    family = make_household(clinic, village.village_id, head="孟杰帆")
+    with pytest.raises(ValidationFailed, match="混有字母"):
+        clinic.update_resident(family.head_id, name="孟杰帆zs")
+
+
+def test_roster_changes_are_marked_in_the_history(clinic: Clinic, village: Village,
+                                                   tmp_path: Path) -> None:
+    source = tmp_path / "roster.csv"
+    number = id_number(dt.date(1958, 4, 2), "男")
+    source.write_text(f"户编号,姓名,身份证号,与户主关系,行政村,乡(镇)\n001,王大山,{number},户主,"
+                      "红星村,兴隆镇\n", encoding="utf-8")
+    report = clinic.import_roster(source)
+    assert report.imported == 1
+    person = clinic.search("王大山")[0]
+    assert clinic.history("residents", person["id"])[0]["user"] == "测试员（名单导入）"
+    assert clinic.store.user == "测试员"
+
+
+def test_two_letter_queries_keep_rare_readings_below_prefixes(clinic: Clinic,
+                                                              village: Village) -> None:
+    make_household(clinic, village.village_id, head="丁俊")  # zheng/shun: initials "zs" too
+    make_household(clinic, village.village_id, head="朱帅想")
+    assert [r["name"] for r in clinic.search("zs")] == ["朱帅想", "丁俊"]

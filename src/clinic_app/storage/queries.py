@@ -88,10 +88,13 @@ def search_ids(store: Store, query: str, limit: int = 50) -> list[SearchHit]:
 
     if kind == "pinyin":
         key_range("i", q, RANK_EXACT_NAME, RANK_NAME_PREFIX)
-        key_range("I", q, RANK_OTHER_EXACT, RANK_OTHER_READING)
+        # Another reading's exact initials rank above prefixes only for 3+ letters (lcj →
+        # 李长江); two letters match too many rare readings (丁俊 as "zs").
+        other_exact = RANK_OTHER_EXACT if len(q) >= 3 else RANK_OTHER_READING
+        key_range("I", q, other_exact, RANK_OTHER_READING)
         if len(q) >= 2:
             key_range("f", q, RANK_EXACT_NAME, RANK_NAME_PREFIX)
-            key_range("F", q, RANK_OTHER_EXACT, RANK_OTHER_READING)
+            key_range("F", q, other_exact, RANK_OTHER_READING)
     elif kind == "digits":
         if len(q) == 18:
             parts.append(("SELECT id AS rid, ? AS rank FROM residents "

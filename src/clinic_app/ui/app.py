@@ -10,6 +10,7 @@ import sys
 from importlib import resources
 from pathlib import Path
 
+from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -22,6 +23,7 @@ FONT_POINT_SIZE = 10
 DEMO_RESIDENTS = 3000
 
 _font_family: str | None = None
+_translators: list[QTranslator] = []  # kept alive for the application's lifetime
 
 
 def load_fonts() -> str:
@@ -47,6 +49,15 @@ def application(argv: list[str] | None = None) -> QApplication:
     if app is None:
         app = QApplication(argv if argv is not None else sys.argv[:1])
     assert isinstance(app, QApplication)
+    if not _translators:
+        # Qt's own texts (Save / Discard / Yes / No on standard buttons) in Chinese too.
+        folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+        for name in ("qtbase", "qt"):
+            translator = QTranslator()
+            if translator.load(QLocale(QLocale.Language.Chinese, QLocale.Country.China),
+                               name, "_", folder):
+                app.installTranslator(translator)
+                _translators.append(translator)
     app.setApplicationName("村医签约随访登记")
     app.setOrganizationName("clinic-app")
     font = QFont(load_fonts(), FONT_POINT_SIZE)

@@ -226,6 +226,12 @@ class EndResidenceDialog(QDialog):
         self.warnings: list[str] = []
         person = clinic.resident(resident_id)
         self.setWindowTitle(f"{person.name}：迁出 / 死亡")
+        who = QLabel(f"{person.name}　{person.sex}　{person.masked_id}")
+        who.setObjectName("endWho")
+        font = who.font()
+        font.setPointSize(font.pointSize() + 4)
+        font.setBold(True)
+        who.setFont(font)
         self.status = QComboBox()
         for code in END_STATUSES:
             self.status.addItem(codes.RESIDENT_STATUS[code], code)
@@ -252,6 +258,7 @@ class EndResidenceDialog(QDialog):
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
+        layout.addWidget(who)
         layout.addLayout(form)
         layout.addWidget(note)
         layout.addWidget(self.error)
@@ -324,13 +331,19 @@ class HouseholdPage(QWidget):
         self.title.setText(f"户主：{head.name if head else '（未指定）'}　"
                            f"户编号 {household.household_no or '（无）'}")
         active = sum(1 for m in members if m.status == "active")
-        self.subtitle.setText(f"{village.name} {household.group_name}　{household.address}　"
-                              f"在册 {active} 人，共 {len(members)} 人"
-                              + ("" if head else "　⚠ 本户没有户主，请选中一人“设为户主”"))
+        place = f"{village.name} {household.group_name}"
+        address = household.address if household.address.replace(" ", "") != \
+            place.replace(" ", "") else ""
+        if head is None:
+            warning = "　⚠ 本户没有户主，请选中一人“设为户主”"
+        elif head.status != "active":
+            warning = f"　⚠ 户主{head.name}已{head.status_label}，请选中一人“设为户主”"
+        else:
+            warning = ""
+        self.subtitle.setText(f"{place}　{address}　在册 {active} 人，共 {len(members)} 人"
+                              + warning)
         rows = self.clinic.summaries([m.id for m in members])
-        self.model.set_rows(rows)
-        if rows:
-            self.table.selectRow(0)
+        self.model.set_rows(rows)  # nothing preselected: 迁出/死亡 must be a deliberate choice
 
     def selected_id(self) -> str | None:
         rows = self.table.selectionModel().selectedRows()

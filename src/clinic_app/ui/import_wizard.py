@@ -82,7 +82,7 @@ class FilePage(QWizardPage):
         row.addWidget(self.path, 1)
         row.addWidget(browse)
         form = QFormLayout(self)
-        form.addRow("名单文件(&F)", row)
+        form.addRow("名单文件", row)
         form.addRow("只导入这个村(&V)", self.village)
         self.path.textChanged.connect(self.completeChanged)
 
@@ -240,7 +240,7 @@ class ReportPage(QWizardPage):
 
         def job(progress: Progress) -> roster.ImportReport:
             with Clinic.open(db_path, user=self.clinic.store.user) as worker:
-                return roster.import_roster(worker, path, village=village, dry_run=dry_run,
+                return worker.import_roster(path, village=village, dry_run=dry_run,
                                             progress=progress, mapping=mapping)
 
         self.task = run_task(self, "检查名单" if dry_run else "导入名单", job,
@@ -304,7 +304,12 @@ class ImportWizard(QWizard):
         self.check.setCommitPage(True)
         self.check.setButtonText(QWizard.WizardButton.CommitButton, "开始导入(&I)")
         self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage)
-        self.resize(1000, 640)
+        # Fit the screen: at 125% a 1366×768 laptop has about 1090×580 to show it in.
+        screen = self.screen().availableGeometry() if self.screen() else None
+        width, height = 1000, 640
+        if screen is not None:
+            width, height = min(width, screen.width() - 40), min(height, screen.height() - 60)
+        self.resize(width, height)
 
     def imported(self) -> roster.ImportReport | None:
         return self.result.report

@@ -213,7 +213,9 @@ class MainWindow(QMainWindow):
         self._history.append(self._current_place())
         self.resident_page.load(resident_id)
         self.ui.pages.setCurrentWidget(self.resident_page)
-        self.resident_page.form.nameEdit.setFocus()
+        # Focus the record's tabs, not 姓名: a doctor typing the next search must not rename
+        # this patient. Ctrl+F returns to the search box, Tab reaches the fields.
+        self.resident_page.tabs.setFocus()
 
     def open_household(self, household_id: str) -> None:
         if not self._may_leave_resident():

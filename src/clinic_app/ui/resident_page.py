@@ -13,7 +13,9 @@ from PySide6.QtWidgets import (
     QFrame,
     QGroupBox,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
+    QMessageBox,
     QPushButton,
     QScrollArea,
     QSizePolicy,
@@ -78,14 +80,11 @@ def _shown(field: str, value: Any) -> str:
 
 
 def _birth_problem(text: str, today: dt.date) -> str | None:
-    text = text.strip()
-    if not text:
-        return None
     try:
-        birth = dt.date.fromisoformat(text)
-    except ValueError:
-        return "出生日期请写成 2024-03-15 的样子"
-    if not dt.date(1880, 1, 1) <= birth <= today:
+        birth = validate.parse_date(text)
+    except ValueError as exc:
+        return f"出生{exc}"
+    if birth is not None and not dt.date(1880, 1, 1) <= birth <= today:
         return "出生日期不合理"
     return None
 
@@ -121,6 +120,7 @@ class ResidentPage(QWidget):
         top.addWidget(self.back_button)
         top.addWidget(self.title, 1)
         top.addWidget(self.household_button)
+        self._top = top
 
         self.form_box = QGroupBox("基本信息")
         self.form = Ui_ResidentForm()
@@ -136,7 +136,17 @@ class ResidentPage(QWidget):
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         scroll.setWidget(self.form_widget)
         box_layout = QVBoxLayout(self.form_box)
-        box_layout.addWidget(scroll)
+        box_layout.addWidget(scroll, 1)
+        # The buttons and messages stay in sight below the scrolling fields (125% scaling).
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.form.revertButton)
+        buttons.addWidget(self.form.saveButton)
+        box_layout.addWidget(self.form.errorLabel)
+        box_layout.addLayout(buttons)
+        self.restore_button = QPushButton("恢复在册(&R)…")
+        self.restore_button.clicked.connect(self._restore)
+        top_extra = self.restore_button
         for name, (_, table) in COMBOS.items():
             _fill_combo(getattr(self.form, name), table)
         _fill_combo(self.form.sexCombo, {s: s for s in codes.SEXES})
@@ -148,7 +158,8 @@ class ResidentPage(QWidget):
         self.form.revertButton.clicked.connect(self.revert)
         for name in EDITS:
             getattr(self.form, name).textChanged.connect(self._changed)
-            getattr(self.form, name).returnPressed.connect(self.save)
+            if name != "nameEdit":  # Enter in 姓名 must not save a search typed by mistake
+                getattr(self.form, name).returnPressed.connect(self.save)
         for name in COMBOS:
             getattr(self.form, name).currentIndexChanged.connect(self._changed)
         QShortcut(QKeySequence.StandardKey.Save, self, activated=self.save)
@@ -176,6 +187,7 @@ class ResidentPage(QWidget):
         splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([470, 760])
+        top.insertWidget(2, top_extra)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(splitter, 1)
@@ -252,6 +264,7 @@ class ResidentPage(QWidget):
         else:
             self.household_label.setText("尚未归入任何户。")
         self.household_button.setEnabled(detail.household is not None)
+        self.restore_button.setVisible(person.status != "active")
         self._fill_sections()
         self._fill_chart()
 
@@ -354,7 +367,11 @@ class ResidentPage(QWidget):
             if sex != (person.sex or ""):
                 out["sex"] = sex
             birth = self.form.birthEdit.text().strip()
-            if birth != _date(person.birth_date):
+            try:
+                same = validate.parse_date(birth) == person.birth_date
+            except ValueError:
+                same = False
+            if not same:
                 out["birth_date"] = birth or None
         return out
 
@@ -428,6 +445,21 @@ class ResidentPage(QWidget):
     def revert(self) -> None:
         if self.detail is not None:
             self._fill_form()
+
+    def _restore(self) -> None:
+        """Undo a mistaken 迁出/死亡 (the correction is kept in the history)."""
+        if self.resident_id is None:
+            return
+        reason, ok = QInputDialog.getText(self, "恢复在册", "恢复的原因（如：误登记死亡）：")
+        if not ok:
+            return
+        try:
+            self.clinic.restore_residence(self.resident_id, reason)
+        except ClinicError as exc:
+            QMessageBox.warning(self, "不能恢复", str(exc))
+            return
+        self.load(self.resident_id)
+        self.saved.emit(self.resident_id, ["已恢复在册"])
 
     def _link(self, href: str) -> None:
         if href.startswith("resident:"):

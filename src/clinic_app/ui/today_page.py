@@ -120,7 +120,7 @@ class TodayPage(QWidget):
             button.clicked.connect(lambda _=False, o=outcome: self.mark(o))
             self.mark_buttons[outcome] = button
             marks.addWidget(button)
-        note = QLabel("（记录联系情况，不算作随访；随访请打开档案填写随访表）")
+        note = QLabel("（只记录联系情况，不算作随访。随访表录入功能即将上线。）")
         marks.addWidget(note)
         marks.addStretch(1)
         open_button = QPushButton("打开档案(&O)")
