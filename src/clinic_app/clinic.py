@@ -31,7 +31,6 @@ from clinic_app.domain.models import (
     Household,
     Place,
     Resident,
-    Team,
 )
 from clinic_app.domain.policy import PolicyLibrary, Profile, load_library
 from clinic_app.errors import ClinicError, DuplicateResident, NotFoundError, ValidationFailed
@@ -419,9 +418,6 @@ class Clinic:
 
     def doctor(self, doctor_id: str) -> Doctor:
         return Doctor.from_row(self._get("doctors", doctor_id))
-
-    def team(self, team_id: str) -> Team:
-        return Team.from_row(self._get("teams", team_id))
 
     def sign_contract(self, resident_id: str, *, team_id: str | None, doctor_id: str | None,
                       package_code: str, start_on: dt.date, agreement_no: str = "") -> str:

@@ -16,7 +16,6 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from clinic_app.domain.codes import CONDITIONS
@@ -503,10 +502,6 @@ def load_library(extra: Iterable[tuple[str, str]] = ()) -> PolicyLibrary:
         library.add_toml(text, origin)
     return library
 
-
-def load_file(path: Path, library: PolicyLibrary | None = None) -> Profile:
-    library = library or load_library()
-    return library.add_toml(path.read_text(encoding="utf-8"), str(path))
 
 
 @dataclass(frozen=True)

@@ -220,7 +220,3 @@ def due_dates(profile: Profile, conditions: dict[str, dt.date | None], visits: S
             due_on, rule = last.next_visit_on, f"医生约定的下次随访日期（规则建议：{rule}）"
         out.append(Due(condition, due_on, risk, rule, last))
     return out
-
-
-def visits_in_year(visits: Sequence[Visit], condition: str, year: int) -> int:
-    return sum(1 for v in visits if condition in v.conditions and v.visit_date.year == year)

@@ -120,7 +120,6 @@ class ResidentPage(QWidget):
         top.addWidget(self.back_button)
         top.addWidget(self.title, 1)
         top.addWidget(self.household_button)
-        self._top = top
 
         self.form_box = QGroupBox("基本信息")
         self.form = Ui_ResidentForm()
@@ -146,7 +145,6 @@ class ResidentPage(QWidget):
         box_layout.addLayout(buttons)
         self.restore_button = QPushButton("恢复在册(&R)…")
         self.restore_button.clicked.connect(self._restore)
-        top_extra = self.restore_button
         for name, (_, table) in COMBOS.items():
             _fill_combo(getattr(self.form, name), table)
         _fill_combo(self.form.sexCombo, {s: s for s in codes.SEXES})
@@ -187,7 +185,7 @@ class ResidentPage(QWidget):
         splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([470, 760])
-        top.insertWidget(2, top_extra)
+        top.insertWidget(2, self.restore_button)  # shown only for moved/deceased people
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(splitter, 1)

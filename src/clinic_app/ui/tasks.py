@@ -22,6 +22,10 @@ from clinic_app.progress import Cancelled, Progress
 
 SHOW_AFTER_MS = 500
 
+# Running tasks keep themselves here until they end: a task dropped by its caller would
+# otherwise be garbage-collected mid-job, losing its signals (and crashing Qt).
+_RUNNING: set[Task] = set()
+
 
 class _Bridge(QObject):
     progressed = Signal(int, int, str)
@@ -52,9 +56,18 @@ class Task:
         self._thread = threading.Thread(target=self._run, name=f"task:{title}", daemon=True)
 
     def start(self) -> Task:
+        """Run the job; connect callbacks before this (they must come before _forget)."""
         self.dialog.setValue(0)
+        for signal in (self.bridge.finished, self.bridge.failed, self.bridge.cancelled):
+            signal.connect(self._forget)
+        _RUNNING.add(self)
         self._thread.start()
         return self
+
+    def _forget(self, *_: object) -> None:
+        # Deferred: dropping the last reference inside the emission would delete the bridge
+        # before the caller's own slots for this signal have run.
+        QTimer.singleShot(0, lambda: _RUNNING.discard(self))
 
     def cancel(self) -> None:
         self.progress.cancel()
@@ -86,7 +99,9 @@ class Task:
 
     def _close_dialog(self, *_: object) -> None:
         # Deferred: closing inside the signal that the dialog itself may be handling is unsafe.
-        QTimer.singleShot(0, self.dialog.reset)
+        # The dialog is the timer's context: if its window closes first, the call is dropped
+        # instead of reaching a deleted dialog.
+        QTimer.singleShot(0, self.dialog, self.dialog.reset)
 
 
 def run_task(parent: QWidget | None, title: str, job: Callable[[Progress], Any], *,
