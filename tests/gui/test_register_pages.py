@@ -231,3 +231,14 @@ def test_newborn_without_id_gets_sex_and_birth_date(window: MainWindow, qtbot) -
     qtbot.keyClicks(page.form.idEdit, id_number(dt.date(2026, 4, 30), "女"))
     assert not page.form.birthEdit.isEnabled() and page.form.birthEdit.text() == "2026-04-30"
     assert page.save()
+
+
+def test_household_buttons_explain_when_nobody_is_selected(window: MainWindow, qtbot) -> None:
+    zhang = window.clinic.search("张三")[0]
+    window.open_household(zhang["household_id"])
+    page = window.household_page
+    messages: list[str] = []
+    page.changed.connect(messages.append)
+    qtbot.mouseClick(page.buttons["end"], Qt.MouseButton.LeftButton)
+    assert messages == ["请先在列表中点选一位成员"]
+    assert window.clinic.resident(zhang["id"]).status == "active"

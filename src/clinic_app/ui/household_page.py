@@ -346,8 +346,12 @@ class HouseholdPage(QWidget):
         self.model.set_rows(rows)  # nothing preselected: 迁出/死亡 must be a deliberate choice
 
     def selected_id(self) -> str | None:
+        """The selected member; says so in the status bar when nobody is selected."""
         rows = self.table.selectionModel().selectedRows()
-        return self.model.row_data(rows[0].row())["id"] if rows else None
+        if not rows:
+            self.changed.emit("请先在列表中点选一位成员")
+            return None
+        return self.model.row_data(rows[0].row())["id"]
 
     def _open(self) -> None:
         if (resident_id := self.selected_id()) is not None:
