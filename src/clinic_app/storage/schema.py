@@ -38,6 +38,7 @@ SYNCED_TABLES = (
     "box_items",
     "deliveries",
     "contact_attempts",
+    "print_log",
 )
 
 
@@ -285,3 +286,25 @@ def m0002_contact_attempts(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX contact_attempts_resident ON contact_attempts(resident_id, on_date)")
     db.execute("CREATE INDEX contact_attempts_doctor_id ON contact_attempts(doctor_id)")
     db.execute("CREATE INDEX contact_attempts_sync ON contact_attempts(device_id, change_seq)")
+
+
+@MIGRATIONS(name="m0003_print_log")
+def m0003_print_log(db: sqlite_utils.Database) -> None:
+    """What was printed for whom: who, when, which version of the card (a hash of its content).
+
+    One row per printed subject (a resident's contact card, a household's policy card, a visit
+    list…); rows of one batch share ``job_id`` so a whole job can be reprinted. It syncs, so the
+    county sees which households hold a current card.
+    """
+    db.execute(_table("print_log", """
+        job_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        subject_id TEXT NOT NULL DEFAULT '',
+        content_hash TEXT NOT NULL DEFAULT '',
+        printed_at TEXT NOT NULL,
+        user TEXT NOT NULL DEFAULT '',
+        params TEXT NOT NULL DEFAULT '{}'
+    """))
+    db.execute("CREATE INDEX print_log_subject ON print_log(kind, subject_id, printed_at)")
+    db.execute("CREATE INDEX print_log_job ON print_log(job_id)")
+    db.execute("CREATE INDEX print_log_sync ON print_log(device_id, change_seq)")
