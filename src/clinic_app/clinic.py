@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
-from clinic_app.domain import codes, ids, pinyin, schedule, validate
+from clinic_app.domain import codes, followup, ids, pinyin, schedule, validate
 from clinic_app.domain.models import (
     Checkup,
     Condition,
@@ -35,7 +35,7 @@ from clinic_app.domain.models import (
 from clinic_app.domain.policy import PolicyLibrary, Profile, load_library
 from clinic_app.errors import ClinicError, DuplicateResident, NotFoundError, ValidationFailed
 from clinic_app.storage import db as storage_db
-from clinic_app.storage import queries
+from clinic_app.storage import followup_queries, queries
 from clinic_app.storage.store import NotFound, Store
 
 if TYPE_CHECKING:
@@ -92,6 +92,29 @@ class ResidentDetail:
 class SavedResident:
     id: str
     warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FollowUpDraft:
+    """What a new follow-up form starts from."""
+
+    resident_id: str
+    form: str
+    values: dict[str, Any]
+    doctor_id: str | None
+    last_visit_on: dt.date | None
+    birth_date: dt.date | None
+
+
+def _to_date(value: Any) -> dt.date | None:
+    return dt.date.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def _as_visit(row: Mapping[str, Any]) -> schedule.Visit:
+    """A stored follow-up row as the schedule rules see it."""
+    return schedule.Visit(dt.date.fromisoformat(row["visit_date"]), row["form"], row["sbp"],
+                          row["dbp"], row["fasting_glucose"], _to_date(row["next_visit_on"]),
+                          row["classification"] or "", json.loads(row["data"] or "{}"))
 
 
 class Clinic:
@@ -668,6 +691,182 @@ class Clinic:
 
     def history(self, table: str, row_id: str) -> list[dict[str, Any]]:
         return self.store.history(table, row_id)
+
+    # ------------------------------------------------------------------ follow-up forms (issue 5)
+    # The national forms (domain/followup.py) recorded, proposed by the rules, corrected with
+    # history. Values come in as the form typed them (text or typed values) and are parsed and
+    # checked here, so the CLI and the UI share every check.
+    def follow_up_forms(self, resident_id: str) -> list[str]:
+        """The forms this resident is followed up on (from active conditions)."""
+        return followup.form_for([c.code for c in self.conditions(resident_id)
+                                  if c.status == "active"])
+
+    def follow_up_draft(self, resident_id: str, form: str,
+                        on: dt.date | None = None) -> FollowUpDraft:
+        """Defaults for a new visit: today, in the clinic, carried-over medicines and targets."""
+        person = self._live("residents", resident_id)
+        on = on or self.today()
+        previous = self._previous_visits(resident_id, form, on, None)
+        values: dict[str, Any] = {"visit_date": on, "method": "clinic"}
+        if previous:
+            last = previous[0]
+            stored = {**{k: last[k] for k in followup.COLUMN_KEYS if k in last},
+                      **json.loads(last["data"] or "{}")}
+            for f in followup.fields_of(form):
+                if f.carry and stored.get(f.key) not in (None, "", []):
+                    values[f.key] = stored[f.key]
+        if form == followup.TB:
+            values["tb_phase"] = self._tb_phase(resident_id, on, previous)
+        doctor = followup_queries.active_contract_doctor(self.store, resident_id, on.isoformat())
+        return FollowUpDraft(
+            resident_id, form, values, doctor or self.store.meta("last_doctor_id"),
+            dt.date.fromisoformat(previous[0]["visit_date"]) if previous else None,
+            _to_date(person.get("birth_date")))
+
+    def check_follow_up(self, resident_id: str, form: str, raw: Mapping[str, Any], *,
+                        supersedes_id: str | None = None
+                        ) -> tuple[dict[str, Any], dict[str, str], followup.Proposal | None]:
+        """Parse and check typed values; return (values, problems, the rules' proposal)."""
+        person = self._live("residents", resident_id)
+        if form not in followup.FORMS:
+            raise ValidationFailed({"form": f"未知的随访表：{form}"})
+        values: dict[str, Any] = {}
+        problems: dict[str, str] = {}
+        for key, text in raw.items():
+            spec = followup.FIELD_BY_KEY.get(key)
+            if spec is None:
+                problems[key] = f"随访表没有“{key}”这一项"
+                continue
+            try:
+                values[key] = followup.parse_value(spec, text)
+            except ValueError as exc:
+                problems[key] = str(exc)
+        birth = _to_date(person.get("birth_date"))
+        values.setdefault("visit_date", None)
+        for key, problem in followup.check(form, values, today=self.today(),
+                                           birth=birth).items():
+            problems.setdefault(key, problem)
+        if problems or values["visit_date"] is None:
+            return values, problems, None
+        previous = self._previous_visits(resident_id, form, values["visit_date"], supersedes_id)
+        last = _as_visit(previous[0]) if previous else None
+        diagnosed = next((c.diagnosed_on for c in self.conditions(resident_id)
+                          if c.code == followup.TB), None)
+        return values, problems, followup.propose(self.profile, form, values, last, birth,
+                                                  diagnosed)
+
+    def record_follow_up(self, resident_id: str, form: str, raw: Mapping[str, Any], *,
+                         supersedes_id: str | None = None, reason: str = "") -> str:
+        """Save a visit (or a correction of one); the rules' proposal is stored beside the
+        doctor's choice. A choice that departs from the proposal — another classification,
+        or a later next date — needs a reason (R8)."""
+        values, problems, proposal = self.check_follow_up(resident_id, form, raw,
+                                                          supersedes_id=supersedes_id)
+        if problems:
+            raise ValidationFailed(problems)
+        assert proposal is not None
+        class_key = "stability" if form == followup.SMI else "classification"
+        chosen_class = values.get(class_key) or proposal.classification
+        chosen_next = values.get("next_visit_on") or proposal.next_on
+        departs = chosen_class != proposal.classification or chosen_next > proposal.next_on
+        override = (values.get("override_reason") or "").strip()
+        if departs and not override:
+            what = []
+            if chosen_class != proposal.classification:
+                what.append(f"分类（建议：{proposal.label or '无'}）")
+            if chosen_next > proposal.next_on:
+                what.append(f"下次随访日期（建议：{proposal.next_on}）")
+            raise ValidationFailed({"override_reason": f"未采用规则建议的{'和'.join(what)}，"
+                                    "请在“未采用建议的原因”中写明原因"})
+        if values.get("doctor_id"):
+            self._live("doctors", values["doctor_id"])
+        data = {k: v for k, v in values.items()
+                if k not in followup.COLUMN_KEYS and v not in (None, "", [])}
+        if form == followup.SMI:
+            data["stability"] = chosen_class
+        if reason:
+            data["correction_reason"] = reason
+        row = {k: values.get(k) for k in followup.COLUMN_KEYS}
+        row.update({
+            "resident_id": resident_id, "form": form, "classification": chosen_class,
+            "proposed_classification": proposal.classification, "next_visit_on": chosen_next,
+            "proposed_next_on": proposal.next_on, "override_reason": override if departs else "",
+            "method": values.get("method") or "clinic",
+            "referral_reason": values.get("referral_reason") or "",
+            "referral_to": values.get("referral_to") or "",
+            "data": json.dumps(data, ensure_ascii=False, default=str),
+            "supersedes_id": supersedes_id})
+        if supersedes_id:
+            old = self._live("follow_ups", supersedes_id)
+            if old["resident_id"] != resident_id:
+                raise ClinicError("只能更正同一个人的随访记录")
+            if followup_queries.is_superseded(self.store, supersedes_id):
+                raise ClinicError("这条随访已经被更正过，请更正最新的那一条")
+            if not reason.strip():
+                raise ValidationFailed({"reason": "更正随访记录请写明原因（如：血压录错）"})
+        with self._write() as store:
+            new_id = store.insert("follow_ups", row)
+            if values.get("doctor_id"):
+                store.set_meta("last_doctor_id", values["doctor_id"])
+            return new_id
+
+    def correct_follow_up(self, follow_up_id: str, raw: Mapping[str, Any], reason: str) -> str:
+        """A correction is a new version; the old one stays in the history (never edited)."""
+        old = self._live("follow_ups", follow_up_id)
+        return self.record_follow_up(old["resident_id"], old["form"], raw,
+                                     supersedes_id=follow_up_id, reason=reason)
+
+    def void_follow_up(self, follow_up_id: str, reason: str) -> None:
+        """Withdraw a visit recorded by mistake (wrong person, never happened); kept as a
+        tombstone with the reason."""
+        if not reason.strip():
+            raise ValidationFailed({"reason": "作废随访记录请写明原因"})
+        self._live("follow_ups", follow_up_id)
+        if followup_queries.is_superseded(self.store, follow_up_id):
+            raise ClinicError("这条随访已经被更正过，请作废最新的那一条")
+        with self._write() as store:
+            store.soft_delete("follow_ups", follow_up_id, reason.strip())
+
+    def follow_ups(self, resident_id: str) -> list[FollowUp]:
+        """Every current visit (corrections replace what they correct), newest first."""
+        return [FollowUp.from_row(r)
+                for r in followup_queries.current_follow_ups(self.store, resident_id)]
+
+    def follow_up(self, follow_up_id: str) -> FollowUp:
+        return FollowUp.from_row(self._get("follow_ups", follow_up_id))
+
+    def follow_up_versions(self, follow_up_id: str) -> list[FollowUp]:
+        """The visit as first recorded and every correction since, oldest first."""
+        return [FollowUp.from_row(r)
+                for r in followup_queries.versions(self.store, follow_up_id)]
+
+    def follow_up_values(self, follow_up_id: str) -> dict[str, Any]:
+        """A stored visit as form values (for the correction form and printing)."""
+        visit = self.follow_up(follow_up_id)
+        values = {k: getattr(visit, k) for k in followup.COLUMN_KEYS}
+        values.update(visit.data)
+        values.pop("correction_reason", None)
+        return {k: v for k, v in values.items() if k in followup.FIELD_BY_KEY}
+
+    def doctors(self) -> list[dict[str, Any]]:
+        """Active doctors, for choosing who made a visit."""
+        return followup_queries.active_doctors(self.store)
+
+    def _previous_visits(self, resident_id: str, form: str, on: dt.date,
+                         exclude_id: str | None) -> list[dict[str, Any]]:
+        rows = followup_queries.visits_before(self.store, resident_id, on.isoformat(),
+                                              exclude_id)
+        return [r for r in rows if followup.forms_overlap(form, r["form"])]
+
+    def _tb_phase(self, resident_id: str, on: dt.date, previous: list[dict[str, Any]]) -> str:
+        """The phase a TB visit is probably in: the last visit's, else two months from diagnosis."""
+        if previous:
+            phase = json.loads(previous[0]["data"] or "{}").get("tb_phase")
+            if phase:
+                return str(phase)
+        diagnosed = next((c.diagnosed_on for c in self.conditions(resident_id)
+                          if c.code == followup.TB), None)
+        return "intensive" if diagnosed is None or (on - diagnosed).days < 60 else "continuation"
 
     # ------------------------------------------------------------------ helpers
     def _get(self, table: str, row_id: str) -> dict[str, Any]:
