@@ -1,11 +1,13 @@
 """Writing lists to .xlsx (openpyxl) for the township desk and the county.
 
 Text cells stay text (an ID number written as a number loses its last digits in Excel), the
-header row is bold and frozen, and columns are sized to their content.
+header row is bold, frozen and repeated on printed pages, columns are sized to their content,
+and an optional title row (merged across the columns) says what the list is.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -13,22 +15,36 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from clinic_app.errors import ClinicError
 
 
-def write_xlsx(path: Path | str, title: str, headers: Sequence[str],
-               rows: Iterable[Sequence[Any]]) -> int:
-    """Write one sheet; returns the number of data rows. Atomic: a failed write leaves no file."""
+def write_xlsx(path: Path | str, sheet_name: str, headers: Sequence[str],
+               rows: Iterable[Sequence[Any]], *, title: str | None = None) -> int:
+    """Write one sheet; returns the number of data rows. Atomic: a failed write leaves no file.
+
+    title: an optional first row merged across the columns ("红星村 花名册 导出于2026-11-23
+    共12人"), so a printed or forwarded list says what it is; the header row follows it.
+    """
     target = Path(path)
     book = Workbook(write_only=False)
     sheet = book.active
     assert sheet is not None
-    sheet.title = title[:31]
+    sheet.title = sheet_name[:31]
+    header_row = 1
+    if title:
+        sheet.append([title])
+        cell = sheet.cell(row=1, column=1)
+        cell.font = Font(bold=True, size=14)
+        cell.alignment = Alignment(horizontal="center", vertical="center")
+        if len(headers) > 1:
+            sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headers))
+        sheet.row_dimensions[1].height = 24
+        header_row = 2
     sheet.append(list(headers))
-    for cell in sheet[1]:
+    for cell in sheet[header_row]:
         cell.font = Font(bold=True)
     widths = [len(str(h)) * 2 + 2 for h in headers]
     count = 0
@@ -36,14 +52,15 @@ def write_xlsx(path: Path | str, title: str, headers: Sequence[str],
         values = ["" if v is None else v for v in row]
         sheet.append(values)
         for column, value in enumerate(values):
-            cell = sheet.cell(row=count + 2, column=column + 1)
+            cell = sheet.cell(row=header_row + count + 1, column=column + 1)
             if isinstance(value, str):
-                cell.number_format = "@"
+                cell.number_format = "@"  # ID numbers stay text (Excel keeps 15 digits)
             widths[column] = max(widths[column], min(60, len(str(value)) * 2 + 2))
         count += 1
     for column, width in enumerate(widths, 1):
         sheet.column_dimensions[get_column_letter(column)].width = width
-    sheet.freeze_panes = "A2"
+    sheet.freeze_panes = f"A{header_row + 1}"
+    sheet.print_title_rows = f"{header_row}:{header_row}"  # the header on every printed page
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(suffix=".xlsx", dir=target.parent)
@@ -59,3 +76,9 @@ def write_xlsx(path: Path | str, title: str, headers: Sequence[str],
     except OSError as exc:
         raise ClinicError(f"无法写入 {target}：{exc.strerror or exc}") from None
     return count
+
+
+def list_title(subject: str, what: str, on: dt.date | str, count: int, unit: str = "人") -> str:
+    """A list's title row: "红星村 花名册 导出于2026-11-23 共12人" (subject may be empty)."""
+    day = on.isoformat() if isinstance(on, dt.date) else on
+    return " ".join(p for p in (subject, what, f"导出于{day}", f"共{count}{unit}") if p)
