@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
-from clinic_app.domain import codes, followup, ids, pinyin, schedule, validate
+from clinic_app.domain import codes, followup, ids, pinyin, policy_local, schedule, validate
 from clinic_app.domain.models import (
     Checkup,
     Condition,
@@ -32,10 +32,11 @@ from clinic_app.domain.models import (
     Place,
     Resident,
 )
-from clinic_app.domain.policy import PolicyLibrary, Profile, load_library
+from clinic_app.domain.policy import PolicyError, PolicyLibrary, Profile, load_library
+from clinic_app.domain.policy_local import LocalProfileInfo
 from clinic_app.errors import ClinicError, DuplicateResident, NotFoundError, ValidationFailed
 from clinic_app.storage import db as storage_db
-from clinic_app.storage import followup_queries, queries
+from clinic_app.storage import followup_queries, policy_queries, queries
 from clinic_app.storage.store import NotFound, Store
 
 if TYPE_CHECKING:
@@ -127,6 +128,8 @@ class Clinic:
         self.store = Store(database, user or _os_user())
         self._today = today
         self._library: PolicyLibrary | None = None
+        self._library_stamp: tuple[Any, ...] = ()
+        self._policy_problems: list[str] = []
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
@@ -157,33 +160,258 @@ class Clinic:
         except sqlite3.Error as exc:
             raise ClinicError(f"保存失败，数据未改动：{storage_db.explain(exc)}") from exc
 
-    # ------------------------------------------------------------------ settings & policy
+    # ------------------------------------------------------------------ settings & policy profiles
+    # Issue 8. The chosen profile and the clinic's and township's names are synced settings
+    # (table clinic_settings), so the county sees which rules each township used and when that
+    # changed; the old local-only meta values are still read when no synced row exists
+    # (registers made before m0004 that m0004 could not move, and demo.generate writes meta).
+    # Local profiles (本地方案) are TOML rows in local_profiles, loaded into the library beside
+    # the bundled files: copy one, change a rule from a date with a citation, retire it.
+    SYNCED_SETTINGS = ("profile_id", "clinic_name", "township_name")
+
     @property
     def library(self) -> PolicyLibrary:
-        if self._library is None:
-            self._library = load_library()
+        """Bundled and local profiles; reloaded when another window, the command line or a
+        sync changed the local ones (a count-and-newest check on a tiny table)."""
+        stamp = policy_queries.local_profiles_stamp(self.store)
+        if self._library is None or stamp != self._library_stamp:
+            self._library, self._policy_problems = self._load_library()
+            self._library_stamp = stamp
         return self._library
 
     @property
+    def policy_problems(self) -> list[str]:
+        """Local profiles that could not be loaded (e.g. synced from a newer version)."""
+        _ = self.library
+        return list(self._policy_problems)
+
+    def _load_library(self, replace: Mapping[str, str] | None = None
+                      ) -> tuple[PolicyLibrary, list[str]]:
+        """Bundled profiles plus every local one, each after the profile it inherits.
+
+        `replace` swaps a local profile's TOML (an edit being checked before it is saved).
+        """
+        library = load_library()
+        pending = [(r["profile_key"], r["base_profile"], r["name"],
+                    (replace or {}).get(r["profile_key"], r["toml"]))
+                   for r in policy_queries.local_profiles(self.store)]
+        problems: list[str] = []
+        while pending:
+            ready = [p for p in pending if p[1] in library]
+            if not ready:
+                problems += [f"本地方案 {name}（{key}）：继承的配置 {base} 不存在，未载入"
+                             for key, base, name, _ in pending]
+                break
+            for item in ready:
+                key, _base, name, text = item
+                pending.remove(item)
+                try:
+                    library.add_toml(text, f"本地方案 {name}（{key}）")
+                except PolicyError as exc:
+                    problems.append(f"{exc}（未载入）")
+        return library, problems
+
+    @property
     def profile(self) -> Profile:
-        """The clinic's profile; the national default if the stored one is unknown here
-        (e.g. a local profile from a newer version), so the register still opens."""
-        profile_id = self.store.meta("profile_id") or "national"
-        if profile_id not in self.library:
-            return self.library.get("national")
-        return self.library.get(profile_id)
+        """The clinic's profile (the synced choice). If it cannot be loaded here (a local
+        profile from a newer version), the profile it was copied from, else the national
+        default, so the register still opens; policy_problems says why."""
+        profile_id = self.setting("profile_id") or "national"
+        library = self.library
+        if profile_id in library:
+            return library.get(profile_id)
+        row = policy_queries.local_profile(self.store, profile_id)
+        if row is not None and row["base_profile"] in library:
+            return library.get(row["base_profile"])
+        return library.get("national")
 
     def set_profile(self, profile_id: str) -> None:
-        self.library.get(profile_id)  # raises with the list of known profiles
+        """Choose the profile the clinic works by (synced, in the change log)."""
+        profile = self.find_profile(profile_id)
+        info = self.local_profile_info(profile.id)
+        if info is not None and info.retired:
+            raise PolicyError(f"本地方案 {info.name} 已停用，不能选用")
         with self._write() as store:
-            store.set_meta("profile_id", profile_id)
+            self._put_setting(store, "profile_id", profile.id)
 
     def setting(self, key: str, default: str | None = None) -> str | None:
+        if key in self.SYNCED_SETTINGS:
+            row = policy_queries.setting_row(self.store, key)
+            if row is not None:
+                return row["value"] or default
+            old = "profile_id" if key == "profile_id" else f"setting.{key}"
+            return self.store.meta(old) or default  # from before m0004
         return self.store.meta(f"setting.{key}", default)
 
     def set_setting(self, key: str, value: str) -> None:
+        """Synced settings (SYNCED_SETTINGS) go to clinic_settings; the rest (last sync
+        time, demo flag…) belong to this PC and stay in meta."""
+        if key == "profile_id":
+            self.set_profile(value)
+            return
         with self._write() as store:
-            store.set_meta(f"setting.{key}", value)
+            if key in self.SYNCED_SETTINGS:
+                self._put_setting(store, key, value.strip())
+            else:
+                store.set_meta(f"setting.{key}", value)
+
+    @staticmethod
+    def _put_setting(store: Store, key: str, value: str) -> None:
+        """One live row per key, updated in place: the change log keeps old → new and when."""
+        row = policy_queries.setting_row(store, key)
+        township = policy_queries.home_township(store)
+        if row is None:
+            store.insert("clinic_settings", {"key": key, "value": value, "place_id": township})
+        else:
+            store.update("clinic_settings", row["id"],
+                         {"value": value, "place_id": row["place_id"] or township})
+
+    def settings_history(self) -> list[dict[str, Any]]:
+        """When the profile and names changed, from what to what, by whom (oldest first)."""
+        entries = policy_queries.settings_history(self.store, self.SYNCED_SETTINGS)
+        out: list[dict[str, Any]] = []
+        for index, entry in enumerate(entries):
+            change = (json.loads(entry["fields"]) if entry["fields"] else {}).get("value", {})
+            if entry["op"] == "insert":
+                # An insert logs no values: its value is what the row's next update replaced.
+                later = next((json.loads(e["fields"] or "{}").get("value") for e in
+                              entries[index + 1:] if e["row_id"] == entry["row_id"] and
+                              e["op"] == "update" and "value" in (e["fields"] or "")), None)
+                change = {"old": None, "new": later["old"] if later else entry["value"]}
+            elif not change:
+                continue  # only place_id changed
+            out.append({"at": entry["at"], "user": entry["user"], "key": entry["key"],
+                        "old": change.get("old"), "new": change.get("new")})
+        return out
+
+    def find_profile(self, ref: str) -> Profile:
+        """A profile by id, or by its exact name (local profiles are easier to name)."""
+        library = self.library
+        if ref in library:
+            return library.get(ref)
+        named = [p for p in library if p.name == ref.strip()]
+        if len(named) == 1:
+            return named[0]
+        return library.get(ref)  # raises with the list of known ids
+
+    def local_profiles(self, *, include_retired: bool = True) -> list[LocalProfileInfo]:
+        infos = [LocalProfileInfo.from_row(r) for r in policy_queries.local_profiles(self.store)]
+        return [i for i in infos if include_retired or not i.retired]
+
+    def local_profile_info(self, profile_id: str) -> LocalProfileInfo | None:
+        row = policy_queries.local_profile(self.store, profile_id)
+        return LocalProfileInfo.from_row(row) if row else None
+
+    def copy_profile(self, source_id: str, name: str) -> str:
+        """A local profile that inherits `source_id` and changes nothing yet; returns its id."""
+        source = self.find_profile(source_id)
+        name = name.strip()
+        if not name:
+            raise PolicyError("请给本地方案起个名字，如“中卫市 2018（兴隆镇调整）”")
+        if any(p.name == name for p in self.library):
+            raise PolicyError(f"已有名为“{name}”的政策配置，请换一个名字")
+        with self._write() as store:
+            new_id = policy_local.new_profile_id(
+                source, lambda k: k in self.library or policy_queries.local_profile(store, k)
+                is not None)
+            text = policy_local.to_toml(policy_local.copy_head(source, new_id, name),
+                                        policy_local.copy_versions(source, self.today()))
+            self._check_loads(new_id, text, extra_row=(new_id, name))
+            store.insert("local_profiles", {
+                "profile_key": new_id, "name": name, "base_profile": source.id, "toml": text,
+                "created_by": store.user, "updated_by": store.user})
+        self._library = None
+        return new_id
+
+    def add_policy_version(self, profile_id: str, valid_from: dt.date, note: str) -> None:
+        """A new (empty) version of a local profile from a date: changes made in it apply to
+        visits on or after that date only."""
+        self._edit_local(profile_id, lambda versions, where: policy_local.add_version(
+            versions, valid_from, note, where))
+
+    def set_policy_rule(self, profile_id: str, key: str, value: Any, cite: str,
+                        valid_from: dt.date | None = None, note: str = "") -> None:
+        """Change one rule of a local profile from `valid_from` (default today), with the
+        document it rests on. `value` is typed text (as in the editor and on the command line;
+        money in 元) or an already typed value."""
+        on = valid_from or self.today()
+        self._edit_local(profile_id, lambda versions, where: policy_local.set_rule(
+            versions, key,
+            policy_local.parse_rule_text(key, value, where) if isinstance(value, str)
+            else value, cite, on, where, note))
+
+    def clear_policy_rule(self, profile_id: str, key: str, valid_from: dt.date) -> None:
+        """Undo a local change in one version: the rule is inherited again there."""
+        self._edit_local(profile_id, lambda versions, where: policy_local.clear_rule(
+            versions, key, valid_from, where))
+
+    def retire_profile(self, profile_id: str, reason: str) -> None:
+        """Stop offering a local profile (soft): it stays loaded, because contracts and
+        checkups recorded under it still name it, but it cannot be chosen or edited."""
+        if not reason.strip():
+            raise PolicyError("停用本地方案请写明原因")
+        with self._write() as store:
+            row = self._local_row(store, profile_id)
+            if row["retired_on"]:
+                raise PolicyError(f"本地方案 {row['name']} 已于 {row['retired_on']} 停用")
+            if self.setting("profile_id") == row["profile_key"]:
+                raise PolicyError(f"本地方案 {row['name']} 正在使用，请先选用其他配置再停用")
+            store.update("local_profiles", row["id"], {
+                "retired_on": self.today(), "retired_reason": reason.strip(),
+                "updated_by": store.user})
+        self._library = None
+
+    def profile_history(self, profile_id: str) -> list[dict[str, Any]]:
+        """The change log of a local profile (who changed it when; the TOML before/after)."""
+        row = policy_queries.local_profile(self.store, profile_id)
+        return self.store.history("local_profiles", row["id"]) if row else []
+
+    def _local_row(self, store: Store, profile_id: str) -> dict[str, Any]:
+        row = policy_queries.local_profile(store, profile_id)
+        if row is None:
+            by_name = [r for r in policy_queries.local_profiles(store)
+                       if r["name"] == profile_id.strip()]
+            row = by_name[0] if len(by_name) == 1 else None
+        if row is None:
+            if profile_id in self.library:
+                raise PolicyError(f"{profile_id} 是随软件提供的配置，不能直接修改；"
+                                  "请先复制为本地方案")
+            raise PolicyError(f"没有名为 {profile_id} 的本地方案")
+        return row
+
+    def _edit_local(self, profile_id: str, edit: Callable[[list[Any], str], list[Any]]
+                    ) -> None:
+        """Read, change and save a local profile's versions in one transaction, after
+        checking the new text loads with everything that inherits from it."""
+        with self._write() as store:
+            row = self._local_row(store, profile_id)
+            where = f"本地方案 {row['name']}"
+            if row["retired_on"]:
+                raise PolicyError(f"{where} 已停用，不能修改")
+            library, _ = self._load_library()
+            if row["profile_key"] not in library:
+                raise PolicyError(f"{where} 无法载入，不能修改："
+                                  + "；".join(self.policy_problems))
+            profile = library.get(row["profile_key"])
+            versions = edit(list(profile.versions), where)
+            text = policy_local.to_toml(policy_local.head_of(profile), versions)
+            self._check_loads(row["profile_key"], text)
+            store.update("local_profiles", row["id"], {"toml": text, "updated_by": store.user})
+        self._library = None
+
+    def _check_loads(self, profile_id: str, text: str,
+                     extra_row: tuple[str, str] | None = None) -> None:
+        """Refuse to save a profile text the library would not load (or that breaks a copy
+        of it): a bad value must never reach the register."""
+        if extra_row is not None:
+            key, name = extra_row
+            library, _ = self._load_library()
+            library.add_toml(text, f"本地方案 {name}（{key}）")
+            return
+        _, problems = self._load_library(replace={profile_id: text})
+        mine = [p for p in problems if p not in self.policy_problems]
+        if mine:
+            raise PolicyError("；".join(mine))
 
     # ------------------------------------------------------------------ places, people
     def add_place(self, kind: str, name: str, parent_id: str | None = None, code: str = "") -> str:

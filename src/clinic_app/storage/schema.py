@@ -39,6 +39,8 @@ SYNCED_TABLES = (
     "deliveries",
     "contact_attempts",
     "print_log",
+    "clinic_settings",  # m0004: settings that travel with sync (chosen profile, clinic name)
+    "local_profiles",  # m0004: the township's own policy profiles (TOML text)
 )
 
 
@@ -308,3 +310,50 @@ def m0003_print_log(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX print_log_subject ON print_log(kind, subject_id, printed_at)")
     db.execute("CREATE INDEX print_log_job ON print_log(job_id)")
     db.execute("CREATE INDEX print_log_sync ON print_log(device_id, change_seq)")
+
+@MIGRATIONS(name="m0004_policy_settings")
+def m0004_policy_settings(db: sqlite_utils.Database) -> None:
+    """Settings that travel with sync, and the township's own policy profiles.
+
+    Until now the chosen profile and the clinic's name lived in ``meta``, which never leaves
+    the PC; the county could not see which rules a township applied. ``clinic_settings`` holds
+    them as key/value rows (one live row per key, updated in place so the change log shows
+    old → new and when). ``local_profiles`` holds each local profile (本地方案) as the TOML text
+    the library loads, with the profile it was copied from; retiring one keeps the row (records
+    made under it still name it). The values already in ``meta`` are moved over here, through
+    the change log like any other write, so an existing register keeps its choice.
+    """
+    db.execute(_table("clinic_settings", """
+        key TEXT NOT NULL,
+        value TEXT NOT NULL DEFAULT '',
+        place_id TEXT REFERENCES places(id)
+    """))
+    db.execute("CREATE INDEX clinic_settings_key ON clinic_settings(key, deleted)")
+    db.execute("CREATE INDEX clinic_settings_place_id ON clinic_settings(place_id)")
+    db.execute("CREATE INDEX clinic_settings_sync ON clinic_settings(device_id, change_seq)")
+    db.execute(_table("local_profiles", """
+        profile_key TEXT NOT NULL,
+        name TEXT NOT NULL,
+        base_profile TEXT NOT NULL,
+        toml TEXT NOT NULL,
+        created_by TEXT NOT NULL DEFAULT '',
+        updated_by TEXT NOT NULL DEFAULT '',
+        retired_on TEXT,
+        retired_reason TEXT NOT NULL DEFAULT ''
+    """))
+    db.execute("CREATE INDEX local_profiles_key ON local_profiles(profile_key)")
+    db.execute("CREATE INDEX local_profiles_sync ON local_profiles(device_id, change_seq)")
+    # Move this register's choice out of meta (a fresh file has nothing to move).
+    moves = [(key, value) for key, value in db.execute(
+        "SELECT key, value FROM meta WHERE key IN ('profile_id', 'setting.clinic_name') "
+        "AND coalesce(value, '') <> '' ORDER BY key").fetchall()]
+    if moves and db.execute("SELECT value FROM meta WHERE key = 'device_id'").fetchone():
+        from clinic_app.storage.store import Store  # store imports this module
+
+        townships = [r[0] for r in db.execute(
+            "SELECT id FROM places WHERE kind = 'township' AND deleted = 0").fetchall()]
+        store = Store(db, user="升级（原本机设置）")
+        store.insert_many("clinic_settings", [
+            {"key": key.removeprefix("setting."), "value": value,
+             "place_id": townships[0] if len(townships) == 1 else None}
+            for key, value in moves])
