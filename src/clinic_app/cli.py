@@ -21,7 +21,15 @@ from typing import Any
 from clinic_app import __version__
 from clinic_app.clinic import Clinic, default_db_path
 from clinic_app.domain import codes
-from clinic_app.domain.policy import RULE_GROUPS, PolicyError, RuleSpec, format_value, load_library
+from clinic_app.domain.policy import (
+    RULE_GROUPS,
+    PolicyError,
+    Profile,
+    RuleSpec,
+    _jsonable,
+    format_value,
+    load_library,
+)
 from clinic_app.errors import ClinicError
 from clinic_app.progress import Progress
 from clinic_app.storage.db import StorageError
@@ -86,14 +94,55 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="检查数据库完整性并统计记录数")
     _common(check)
 
-    policy = sub.add_parser("policy", help="政策配置")
+    policy = sub.add_parser("policy", help="政策配置：查看、复制为本地方案、修改规则、选用")
     policy_sub = policy.add_subparsers(dest="policy_command", parser_class=_Parser, required=True)
-    plist = policy_sub.add_parser("list", help="列出所有政策配置")
+    plist = policy_sub.add_parser("list", help="列出所有政策配置（含本地方案）")
+    _policy_db(plist)
     plist.add_argument("--json", action="store_true")
     pshow = policy_sub.add_parser("show", help="显示一个配置的全部规则及出处")
-    pshow.add_argument("name")
+    pshow.add_argument("name", help="配置 id 或名称")
+    pshow.add_argument("--on", type=_date_arg, default=None,
+                       help="按哪天生效的版本显示（默认最新版本）")
+    _policy_db(pshow)
     pshow.add_argument("--json", action="store_true")
+    pcopy = policy_sub.add_parser("copy", help="复制一个配置为本地方案（继承原配置）")
+    pcopy.add_argument("source", help="要复制的配置 id 或名称")
+    pcopy.add_argument("new_name", help="本地方案的名称")
+    _common(pcopy)
+    prule = policy_sub.add_parser(
+        "set-rule", help="修改本地方案的一条规则（金额按元填写；列表用 JSON 数组或每行一条）")
+    prule.add_argument("profile", help="本地方案 id 或名称")
+    prule.add_argument("key", help="规则键，如 followup.per_year.hypertension（policy show 可查）")
+    prule.add_argument("value")
+    prule.add_argument("--cite", required=True,
+                       help="依据（出处），如“本地调整：乡镇卫生院会议纪要2026-03”")
+    prule.add_argument("--valid-from", type=_date_arg, default=None,
+                       help="从哪天起生效（默认今天；更早的随访仍按原规则）")
+    prule.add_argument("--note", default="", help="新版本的说明（默认同依据）")
+    _common(prule)
+    pclear = policy_sub.add_parser("clear-rule", help="撤销本地方案某版本对一条规则的修改")
+    pclear.add_argument("profile")
+    pclear.add_argument("key")
+    pclear.add_argument("--valid-from", type=_date_arg, required=True, help="哪个版本（生效日期）")
+    _common(pclear)
+    pversion = policy_sub.add_parser("add-version", help="给本地方案增加一个从某天起生效的版本")
+    pversion.add_argument("profile")
+    pversion.add_argument("valid_from", type=_date_arg)
+    pversion.add_argument("--note", required=True, help="版本说明（依据的文件或会议）")
+    _common(pversion)
+    puse = policy_sub.add_parser("use", help="本院选用一个配置（随同步上报）")
+    puse.add_argument("profile", help="配置 id 或名称")
+    _common(puse)
+    pretire = policy_sub.add_parser("retire", help="停用本地方案（保留记录，不再可选）")
+    pretire.add_argument("profile")
+    pretire.add_argument("--reason", required=True)
+    _common(pretire)
     return parser
+
+
+def _policy_db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", type=Path, default=None,
+                        help="同时列出这个数据库的本地方案（默认：默认数据库存在时用它）")
 
 
 def _date_arg(text: str) -> dt.date:
@@ -258,26 +307,123 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0 if report.ok else EXIT_CHECK_FAILED
 
 
+def _policy_clinic(args: argparse.Namespace) -> Clinic | None:
+    """The register whose local profiles to include: --db (must exist), else the default
+    register if there is one; None means the bundled profiles only."""
+    if args.db is not None:
+        if not Path(args.db).exists():
+            raise ClinicError(f"数据库文件不存在：{args.db}（请检查路径）")
+        return Clinic.open(args.db)
+    return Clinic.open(default_db_path()) if default_db_path().exists() else None
+
+
+def _profile_json(clinic: Clinic | None, profile: Profile,
+                  on: dt.date | None = None) -> dict[str, Any]:
+    data = profile.to_dict(on)
+    info = clinic.local_profile_info(profile.id) if clinic else None
+    data["local"] = info is not None
+    if info is not None:
+        data.update(base=info.base, created_at=info.created_at, created_by=info.created_by,
+                    modified_at=info.modified_at, updated_by=info.updated_by,
+                    retired_on=info.retired_on.isoformat() if info.retired_on else None,
+                    retired_reason=info.retired_reason)
+    data["chosen"] = clinic is not None and clinic.profile.id == profile.id
+    # What this profile itself sets in each version (the county reads when rules changed).
+    data["own_versions"] = [
+        {"valid_from": v.valid_from.isoformat(), "note": v.note,
+         "rules": [{"key": k, "value": _jsonable(value), "cite": cite}
+                   for k, (value, cite) in v.rules.items()]}
+        for v in profile.versions]
+    return data
+
+
 def cmd_policy(args: argparse.Namespace) -> int:
-    library = load_library()
+    command = args.policy_command
+    if command in ("list", "show"):
+        clinic = _policy_clinic(args)
+        try:
+            return _policy_read(args, clinic)
+        finally:
+            if clinic is not None:
+                clinic.close()
+    if args.db is not None and not Path(args.db).exists() and command not in ("copy", "use"):
+        raise ClinicError(f"数据库文件不存在：{args.db}（请检查路径）")
+    with Clinic.open(args.db) as clinic:
+        if command == "copy":
+            new_id = clinic.copy_profile(args.source, args.new_name)
+            result: dict[str, Any] = {"id": new_id, "name": args.new_name.strip(),
+                                      "base": clinic.find_profile(args.source).id}
+            message = f"已复制为本地方案：{result['name']}（{new_id}），继承 {result['base']}"
+        elif command == "set-rule":
+            profile = clinic.find_profile(args.profile)
+            on = args.valid_from or clinic.today()
+            clinic.set_policy_rule(profile.id, args.key, args.value, args.cite, on, args.note)
+            rule = clinic.find_profile(profile.id).rule(args.key, on)
+            assert rule is not None
+            result = {"id": profile.id, "key": args.key, "value": _jsonable(rule.value),
+                      "cite": rule.cite, "valid_from": on.isoformat()}
+            message = (f"已修改 {profile.name}：{rule.spec.label} = "
+                       f"{format_value(rule.spec, rule.value)}，自 {on} 起生效（{rule.cite}）")
+        elif command == "clear-rule":
+            profile = clinic.find_profile(args.profile)
+            clinic.clear_policy_rule(profile.id, args.key, args.valid_from)
+            result = {"id": profile.id, "key": args.key,
+                      "valid_from": args.valid_from.isoformat()}
+            message = f"已撤销 {profile.name} 自 {args.valid_from} 起对 {args.key} 的修改"
+        elif command == "add-version":
+            profile = clinic.find_profile(args.profile)
+            clinic.add_policy_version(profile.id, args.valid_from, args.note)
+            result = {"id": profile.id, "valid_from": args.valid_from.isoformat()}
+            message = f"已为 {profile.name} 增加 {args.valid_from} 起生效的版本"
+        elif command == "use":
+            clinic.set_profile(clinic.find_profile(args.profile).id)
+            result = {"id": clinic.profile.id, "name": clinic.profile.name}
+            message = f"本院已选用：{clinic.profile.name}（{clinic.profile.id}）"
+        else:  # retire
+            profile = clinic.find_profile(args.profile)
+            clinic.retire_profile(profile.id, args.reason)
+            result = {"id": profile.id, "retired": True}
+            message = f"已停用本地方案 {profile.name}"
+    if args.json:
+        _print_json(result)
+    else:
+        print(message)
+    return 0
+
+
+def _policy_read(args: argparse.Namespace, clinic: Clinic | None) -> int:
+    library = clinic.library if clinic else load_library()
+    if clinic is not None:
+        for problem in clinic.policy_problems:
+            print(f"提醒：{problem}", file=sys.stderr)
     if args.policy_command == "list":
-        items = [{"id": p.id, "name": p.name, "place": p.place, "document": p.document,
-                  "source": p.source, "parent": p.parent.id if p.parent else None,
-                  "versions": [v.valid_from.isoformat() for v in p.versions]} for p in library]
+        items = []
+        for p in library:
+            data = _profile_json(clinic, p)
+            items.append({k: data.get(k) for k in (
+                "id", "name", "place", "document", "source", "parent", "versions", "local",
+                "chosen")} | ({k: data[k] for k in ("base", "created_by", "modified_at",
+                                                    "retired_on")} if data["local"] else {}))
         if args.json:
             _print_json(items)
         else:
             for item in items:
-                print(f"{item['id']}\t{item['name']}\t{item['place']}\t{item['document']}")
+                marks = ("【本院选用】" if item["chosen"] else "") + (
+                    "【本地方案】" if item["local"] else "") + (
+                    "【已停用】" if item.get("retired_on") else "")
+                print(f"{item['id']}\t{item['name']}\t{item['place']}\t{marks}"
+                      f"{item['document']}")
         return 0
-    profile = library.get(args.name)
+    profile = clinic.find_profile(args.name) if clinic else library.get(args.name)
     if args.json:
-        _print_json(profile.to_dict())
+        _print_json(_profile_json(clinic, profile, args.on))
         return 0
     print(f"{profile.name}（{profile.id}）  {profile.place}")
     print(f"依据：{profile.document}")
+    print("版本：" + "；".join(f"{v.valid_from} 起" + (f"（{v.note}）" if v.note else "")
+                            for v in profile.versions))
     group = None
-    for item in profile.all_rules():
+    for item in profile.all_rules(args.on):
         spec = item if isinstance(item, RuleSpec) else item.spec
         if spec.group != group:
             group = spec.group
@@ -285,8 +431,9 @@ def cmd_policy(args: argparse.Namespace) -> int:
         if isinstance(item, RuleSpec):
             print(f"  {spec.label}：未规定")
             continue
-        source = f"继承自 {item.profile_id}" if item.inherited else "本地"
-        print(f"  {spec.label}：{format_value(spec, item.value)}    [{source}] {item.cite}")
+        source = f"继承自 {item.profile_id}" if item.inherited else "本配置"
+        print(f"  {spec.label}：{format_value(spec, item.value)}    [{source}，"
+              f"{item.valid_from} 起] {item.cite}")
     return 0
 
 
