@@ -30,12 +30,13 @@ import csv
 import datetime as dt
 import gc
 import io
+import json
 import re
 import sqlite3
 import time
 import unicodedata
 import zipfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -71,6 +72,8 @@ FIELDS: dict[str, str] = {
     "poverty_status": "脱贫属性",
     "health": "健康状况",
     "ethnicity": "民族",
+    "birth_date": "出生日期",
+    "address": "家庭住址",
 }
 REQUIRED_FIELDS = ("name", "id_number", "household_no")
 
@@ -92,6 +95,8 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "poverty_status": ("脱贫属性", "脱贫状态", "是否脱贫", "脱贫情况"),
     "health": ("健康状况", "健康情况"),
     "ethnicity": ("民族",),
+    "birth_date": ("出生日期", "出生年月", "出生年月日", "出生时间", "生日"),
+    "address": ("家庭住址", "住址", "家庭地址", "地址", "现住址", "居住地址", "详细地址"),
 }
 _ALIAS_INDEX = {alias: name for name, aliases in HEADER_ALIASES.items() for alias in aliases}
 
@@ -106,6 +111,53 @@ _MERGE_REF = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*?\bref=\"([A-Z]+\d+:[A-Z]+\
 
 LOST_DIGITS = ("身份证号被表格存成了数字，后几位已丢失，"
                "请在表格中把该列设为文本后重新录入")
+
+# Who the change log names for an import's writes (Clinic.import_roster sets it): "名单导入",
+# or the user followed by "（名单导入）". Any other user's change is a local edit.
+IMPORT_USER = "名单导入"
+IMPORT_USER_SUFFIX = f"（{IMPORT_USER}）"
+
+# Fields a local edit protects from the roster (local edits win unless the user overwrites).
+# Where a person lives and who heads a household follow the roster: they are the poverty
+# office's to decide, and each such change is listed before the import.
+PROTECTED_FIELDS: dict[str, tuple[str, ...]] = {
+    "residents": ("name", "sex", "birth_date", "phone", "ethnicity", "poverty_category",
+                  "poverty_status", "relation"),
+    "households": ("group_name", "poverty_category", "address"),
+}
+
+
+def is_import_user(user: str) -> bool:
+    """True for the change-log user of a roster import's writes."""
+    return user == IMPORT_USER or user.endswith(IMPORT_USER_SUFFIX)
+
+
+def import_user(user: str) -> str:
+    """The change-log user for an import run by user (unchanged if already marked)."""
+    if is_import_user(user):
+        return user
+    return f"{user}{IMPORT_USER_SUFFIX}" if user else IMPORT_USER
+
+
+_HOUSEHOLD_LABELS = {"group_name": "组", "address": "地址", "village_id": "所在村",
+                     "head_id": "户主", "poverty_category": "户类别"}
+
+
+def _field_label(table: str, name: str) -> str:
+    if table == "households" and name in _HOUSEHOLD_LABELS:
+        return _HOUSEHOLD_LABELS[name]
+    return codes.FIELD_LABELS.get(name, name)
+
+
+def _show_code(name: str, value: Any) -> str:
+    """A stored value as people read it (a category's label, not its code)."""
+    if value in (None, ""):
+        return "（空）"
+    if name == "poverty_category":
+        return codes.label(codes.POVERTY_CATEGORIES, value)
+    if name == "poverty_status":
+        return codes.label(codes.POVERTY_STATUS, value)
+    return str(value)
 
 
 # ---------------------------------------------------------------------------------- report
@@ -143,15 +195,37 @@ class ImportReport:
     errors: list[RowIssue] = field(default_factory=list)
     warnings: list[RowIssue] = field(default_factory=list)
     missing_from_roster: list[dict[str, Any]] = field(default_factory=list)
+    missing_by_village: dict[str, int] = field(default_factory=dict)
     changes: list[dict[str, Any]] = field(default_factory=list)  # updates: table, id, fields
+    # Fields changed by hand since the last import that the roster would change: kept
+    # unless overwritten (each has a key to choose it by, and "overwritten").
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    # 健康状况 naming a chronic disease: recorded as a condition only when accepted.
+    condition_suggestions: list[dict[str, Any]] = field(default_factory=list)
     village: str | None = None
     dry_run: bool = False
     seconds: float = 0.0
+    on: str = ""  # the date of the import (ISO), for titles of saved lists
 
     @property
     def rejected(self) -> int:
         """Rows not imported because of an error."""
         return len({issue.row for issue in self.errors})
+
+    @property
+    def kept_local(self) -> int:
+        """Conflicting fields where the local edit was kept."""
+        return sum(1 for c in self.conflicts if not c["overwritten"])
+
+    @property
+    def conditions_added(self) -> int:
+        return sum(1 for s in self.condition_suggestions if s["accepted"])
+
+    def field_changes(self) -> list[dict[str, Any]]:
+        """Every planned change, one row per field: who, field, current value → roster value."""
+        return [{"row": change["row"], "name": change["name"], "table": change["table"],
+                 "household_no": change.get("household_no", ""), **shown}
+                for change in self.changes for shown in change.get("display", [])]
 
     def column_label(self, column: int) -> str:
         text = self.headers[column] if column < len(self.headers) else ""
@@ -169,9 +243,16 @@ class ImportReport:
             "skipped_other_village": self.skipped_other_village, "rejected": self.rejected,
             "errors": [issue.to_json() for issue in self.errors],
             "warnings": [issue.to_json() for issue in self.warnings],
-            "missing_from_roster": [dict(m) for m in self.missing_from_roster],
+            # Lists on screen and in scripts show masked ID numbers; the saved .xlsx has them.
+            "missing_from_roster": [{k: v for k, v in m.items() if k != "id_number"}
+                                    for m in self.missing_from_roster],
+            "missing_by_village": dict(self.missing_by_village),
             "changes": [dict(c) for c in self.changes],
+            "conflicts": [dict(c) for c in self.conflicts], "kept_local": self.kept_local,
+            "condition_suggestions": [dict(s) for s in self.condition_suggestions],
+            "conditions_added": self.conditions_added,
             "village": self.village, "dry_run": self.dry_run, "seconds": self.seconds,
+            "on": self.on,
         }
 
 
@@ -250,10 +331,13 @@ def _contains_rule(key: str) -> str | None:
         (("电话", "手机", "联系方式"), "phone"),
         (("健康",), "health"),
         (("民族",), "ethnicity"),
+        (("住址", "地址"), "address"),
     )
     for words, name in rules:
         if any(w in key for w in words):
             return name
+    if "出生" in key and "地" not in key:  # 出生日期 / 出生年月, not 出生地
+        return "birth_date"
     if "脱贫" in key and "年" not in key:
         return "poverty_status"
     if "属性" in key or "类别" in key:
@@ -335,10 +419,95 @@ def _sex_of(text: str) -> str | None:
     return None
 
 
+# Relation words as rosters write them → the codes of codes.RELATIONS. Relatives the codes have
+# no word for (侄子, 公公, 祖母…) are 其他; anything else is kept as written, with a warning.
+RELATION_WORDS: dict[str, tuple[str, ...]] = {
+    "户主": ("户主", "本人", "户主本人", "本户主"),
+    "配偶": ("配偶", "妻", "夫", "妻子", "丈夫", "爱人", "老伴", "夫妻", "妻室"),
+    "之子": ("子", "之子", "儿子", "长子", "次子", "三子", "四子", "五子", "六子", "幼子",
+             "小儿子", "大儿子", "二儿子", "三儿子", "独子", "养子", "继子"),
+    "之女": ("女", "之女", "女儿", "长女", "次女", "三女", "四女", "五女", "六女", "幼女",
+             "小女儿", "大女儿", "二女儿", "三女儿", "独女", "养女", "继女"),
+    "之儿媳": ("儿媳", "之儿媳", "儿媳妇", "媳妇", "长媳", "次媳"),
+    "之女婿": ("女婿", "之女婿", "上门女婿"),
+    "之孙子": ("孙子", "之孙子", "孙", "长孙", "次孙", "外孙", "外孙子"),
+    "之孙女": ("孙女", "之孙女", "长孙女", "次孙女", "外孙女"),
+    "之父": ("父亲", "父", "之父", "爸爸"),
+    "之母": ("母亲", "母", "之母", "妈妈"),
+    "兄弟姐妹": ("兄弟姐妹", "兄弟", "姐妹", "兄", "弟", "姐", "妹", "哥哥", "弟弟", "姐姐",
+               "妹妹", "哥", "之兄", "之弟", "之姐", "之妹"),
+    "其他": ("其他", "其它", "其他亲属", "其它亲属", "侄子", "侄女", "外甥", "外甥女", "祖父",
+             "祖母", "外祖父", "外祖母", "爷爷", "奶奶", "公公", "婆婆", "岳父", "岳母",
+             "孙媳妇", "孙女婿", "曾孙子", "曾孙女", "重孙子", "重孙女", "曾孙", "重孙",
+             "儿媳之子", "兄弟之子", "兄弟之女"),
+}
+_RELATION_INDEX = {word: code for code, words in RELATION_WORDS.items() for word in words}
+assert set(RELATION_WORDS) == set(codes.RELATIONS)
+
+
 @lru_cache(maxsize=1024)
-def _relation(text: str) -> str:
+def relation_code(text: str) -> tuple[str, bool]:
+    """(what to store, known): the code of codes.RELATIONS for a relation word, or the word."""
     key = _compact(text)
-    return "户主" if key in ("本人", "户主本人") else key
+    if not key:
+        return "", True
+    for candidate in (key, key.removeprefix("户主之"), key.removeprefix("户主的"),
+                      key.removeprefix("与户主"), key.rstrip("的")):
+        if candidate in _RELATION_INDEX:
+            return _RELATION_INDEX[candidate], True
+    return key, False
+
+
+# 健康状况 words naming a chronic disease of codes.CONDITIONS. Only a suggestion: the wizard
+# shows it and the condition is recorded only when the user ticks it.
+HEALTH_WORDS: dict[str, tuple[str, ...]] = {
+    "hypertension": ("高血压", "原发性高血压", "高血压病"),
+    "diabetes": ("糖尿病", "2型糖尿病", "Ⅱ型糖尿病", "II型糖尿病", "二型糖尿病"),
+    "tuberculosis": ("肺结核", "结核", "结核病", "肺结核病"),
+    "severe_mental": ("精神病", "重性精神障碍", "严重精神障碍", "重性精神病", "精神分裂症",
+                      "精神障碍", "双相情感障碍", "偏执性精神病", "癫痫所致精神障碍"),
+    "chd": ("冠心病",),
+    "stroke": ("脑卒中", "中风", "脑梗", "脑梗塞", "脑梗死", "脑出血", "脑溢血"),
+    "copd": ("慢阻肺", "慢性阻塞性肺疾病", "慢性阻塞性肺病"),
+    "ckd": ("慢性肾病", "慢性肾炎", "慢性肾功能不全", "尿毒症"),
+    "cancer": ("恶性肿瘤", "癌症"),
+    "cataract": ("白内障",),
+    "arthritis": ("类风湿", "类风湿关节炎", "类风湿性关节炎"),
+}
+_HEALTH_SPLIT = re.compile(r"[、,，;；/／+＋\s]+|及|和|伴")
+_HEALTH_NOISE = re.compile(r"^(?:患有|患|长期慢性病|慢性病|慢病)[:：]?|(?:患者|病人)$")
+assert set(HEALTH_WORDS) <= set(codes.CONDITIONS)
+_HEALTH_INDEX = {word: code for code, words in HEALTH_WORDS.items() for word in words}
+
+
+def _health_parts(text: str) -> list[tuple[str, str | None]]:
+    key = _compact(text)
+    out: list[tuple[str, str | None]] = []
+    for part in _HEALTH_SPLIT.split(key.replace("(", "、").replace(")", "、")):
+        word = _HEALTH_NOISE.sub("", part)
+        if not word:
+            continue
+        code = _HEALTH_INDEX.get(word)
+        if code is None and word.endswith("癌") and len(word) <= 5:
+            code = "cancer"  # 肺癌, 胃癌 … are 恶性肿瘤
+        out.append((word, code))
+    return out
+
+
+@lru_cache(maxsize=1024)
+def health_conditions(text: str) -> tuple[str, ...]:
+    """The condition codes a 健康状况 cell names (长期慢性病（高血压、糖尿病） → both)."""
+    found: list[str] = []
+    for _, code in _health_parts(text):
+        if code is not None and code not in found:
+            found.append(code)
+    return tuple(found)
+
+
+def _only_conditions(text: str) -> bool:
+    """True when every word of the cell names a condition (nothing else to keep in notes)."""
+    parts = _health_parts(text)
+    return bool(parts) and all(code is not None for _, code in parts)
 
 
 @lru_cache(maxsize=1024)
@@ -378,6 +547,29 @@ def _household_no(value: Any) -> tuple[str, str | None]:
     if not number:
         return "", "户编号为空"
     return number, None
+
+
+def _birth_date(value: Any, today: dt.date) -> tuple[dt.date | None, str | None]:
+    """(birth date, problem) of a 出生日期 cell: a date cell, 2026-03-05, 2026年3月5日, 20260305."""
+    if value is None:
+        return None, None
+    if isinstance(value, dt.datetime):
+        day: dt.date | None = value.date()
+    elif isinstance(value, dt.date):
+        day = value
+    else:
+        text = _compact(value)
+        if not text:
+            return None, None
+        try:
+            day = validate.parse_date(text)
+        except ValueError as exc:
+            return None, f"出生{exc}"
+    if day is None:
+        return None, None
+    if not dt.date(1880, 1, 1) <= day <= today:
+        return None, f"出生日期 {day} 不合理"
+    return day, None
 
 
 def parse_id_cell(value: Any, today: dt.date,
@@ -650,6 +842,9 @@ class _Row:
     name: str = ""
     id: ids.IdNumber | None = None
     id_number: str = ""  # as parsed, also for rejected rows (for the missing list)
+    sex: str = ""  # from the ID number; from the 性别 column for a person without one
+    birth: dt.date | None = None  # likewise, from the ID or the 出生日期 column
+    address: str = ""
     household_no: str = ""
     township: str = ""
     village: str = ""
@@ -669,6 +864,15 @@ class _Row:
     def ok(self) -> bool:
         return not self.errors
 
+    @property
+    def key(self) -> str:
+        """Who this row is, stable between the check and the import: the ID number, or
+        household + name + birth date for a person without one (a newborn)."""
+        if self.id_number and self.id is not None:
+            return self.id_number
+        birth = self.birth.isoformat() if self.birth else ""
+        return f"{self.household_no}/{self.name}/{birth}"
+
 
 @dataclass
 class _Household:
@@ -679,6 +883,7 @@ class _Household:
     group: str
     rows: list[_Row] = field(default_factory=list)
     head: _Row | None = None
+    address: str = ""  # the first address its rows give
 
 
 class _Places:
@@ -770,19 +975,38 @@ def preview_roster(path: Path | str, *, sheet: str | None = None,
 def import_roster(clinic: Clinic, path: Path | str, *, village: str | None = None,
                   dry_run: bool = False, progress: Progress | None = None,
                   mapping: Mapping[str, int] | None = None, header_row: int | None = None,
-                  sheet: str | None = None) -> ImportReport:
+                  sheet: str | None = None, overwrite_local: bool | Collection[str] = False,
+                  accept_conditions: bool | Collection[str] = False) -> ImportReport:
     """Import (or re-import) the poverty office's roster; see the module docstring.
 
     village: import only the rows of this village (a name as the roster writes it).
     mapping: field → 0-based column index, replacing the detected mapping (the wizard's edit).
     header_row: 1-based row of the header, when detection picks the wrong one.
+    overwrite_local: fields changed by hand since the last import keep the local value
+    (reported in report.conflicts) unless this is True, or a collection holding the
+    conflict's "key" (from a dry run's report: the user's choice, row by row).
+    accept_conditions: likewise for report.condition_suggestions (健康状况 naming a chronic
+    disease): True records them all as conditions, a collection of keys only those; the
+    others stay in a new resident's notes.
     Raises ClinicError for a file that cannot be read or has no usable header; row problems
     are in the report. Raises progress.Cancelled when cancelled (nothing is kept).
     """
-    with _collector_paused():
-        return _import(clinic, Path(path), village=village, dry_run=dry_run,
-                       progress=progress or SilentProgress(), mapping=mapping,
-                       header_row=header_row, sheet=sheet)
+    store = clinic.store
+    user = store.user
+    store.user = import_user(user)  # the change log tells the import's writes from edits
+    try:
+        with _collector_paused():
+            return _import(clinic, Path(path), village=village, dry_run=dry_run,
+                           progress=progress or SilentProgress(), mapping=mapping,
+                           header_row=header_row, sheet=sheet,
+                           overwrite_local=_choice(overwrite_local),
+                           accept_conditions=_choice(accept_conditions))
+    finally:
+        store.user = user
+
+
+def _choice(value: bool | Collection[str]) -> bool | frozenset[str]:
+    return value if isinstance(value, bool) else frozenset(value)
 
 
 @contextmanager
@@ -805,15 +1029,18 @@ def _collector_paused() -> Iterator[None]:
 
 def _import(clinic: Clinic, target: Path, *, village: str | None, dry_run: bool,
             progress: Progress, mapping: Mapping[str, int] | None, header_row: int | None,
-            sheet: str | None) -> ImportReport:
+            sheet: str | None, overwrite_local: bool | frozenset[str],
+            accept_conditions: bool | frozenset[str]) -> ImportReport:
     started = time.perf_counter()
     table = read_table(target, sheet=sheet, progress=progress)
     header = _choose_header(table, mapping, header_row)
     if village is None and "village" not in header.mapping.values():
         raise ClinicError("名单中没有“行政村”列：请在导入时选择这份名单所属的村")
     report = ImportReport(str(target), table.encoding, table.sheet, header.index + 1,
-                          header.headers, header.mapping, village=village, dry_run=dry_run)
+                          header.headers, header.mapping, village=village, dry_run=dry_run,
+                          on=clinic.today().isoformat())
     job = _Import(clinic, report, header, progress)
+    job.overwrite_local, job.accept_conditions = overwrite_local, accept_conditions
     rows = job.check_rows(table.rows)
     # One transaction for the whole import: taken IMMEDIATE (the write lock waits on the busy
     # timeout rather than failing), or a plain read transaction for a dry run, which writes
@@ -884,6 +1111,9 @@ class _Import:
         self.household_updates: list[tuple[str, dict[str, Any]]] = []
         self.resident_updates: list[tuple[str, dict[str, Any]]] = []
         self.reindex: dict[str, list[tuple[str, str, str]]] = {}
+        self.new_conditions: list[dict[str, Any]] = []
+        self.overwrite_local: bool | frozenset[str] = False
+        self.accept_conditions: bool | frozenset[str] = False
         self.other_village_ids: set[str] = set()  # so a person who moved is not "missing"
         self.place_codes: dict[str, tuple[int, int]] = {}  # code → (first row, count)
         self.place_warnings: dict[tuple[str, int], tuple[str, ...]] = {}  # see _quick_parse
@@ -986,37 +1216,51 @@ class _Import:
         row.name = validate.clean_name(_text(self._cell(values, "name")))
         if (problem := validate.name_problem(row.name)) is not None:
             self._error(row, "name", problem)
+        row.household_no, household_problem = _household_no(
+            self._cell(values, "household_no"))
+        given_sex = _sex_of(_text(self._cell(values, "sex")))
+        given_birth, birth_problem = _birth_date(self._cell(values, "birth_date"), self.today)
         raw_id = self._cell(values, "id_number")
-        try:
-            parsed = parse_id_cell(raw_id, self.today, self.place_warnings)
-        except ids.IdNumberError as exc:
-            self._error(row, "id_number", str(exc))
+        if _compact(raw_id) == "" and not isinstance(raw_id, int | float):
+            self._parse_without_id(row, given_sex, given_birth, birth_problem, first_seen)
         else:
-            row.id, row.id_number = parsed, parsed.number
-            for warning in parsed.warnings:
-                if warning.startswith("地区代码"):  # one warning per code, not per person
-                    first, count = self.place_codes.get(parsed.place_code, (row.row, 0))
-                    self.place_codes[parsed.place_code] = (first, count + 1)
-                else:
-                    self._warn(row, "id_number", warning)
-            if parsed.number in first_seen:
-                self._error(row, "id_number",
-                            f"与第{first_seen[parsed.number]}行是同一人（身份证号重复），"
-                            f"以第{first_seen[parsed.number]}行为准")
+            try:
+                parsed = parse_id_cell(raw_id, self.today, self.place_warnings)
+            except ids.IdNumberError as exc:
+                self._error(row, "id_number", str(exc))
             else:
-                first_seen[parsed.number] = row.row
-            given = _sex_of(_text(self._cell(values, "sex")))
-            if given is not None and given != parsed.sex:
-                self._warn(row, "sex", f"性别“{given}”与身份证号（{parsed.sex}）不符，"
-                                       "已按身份证号记录")
-        row.household_no, problem = _household_no(self._cell(values, "household_no"))
-        if problem is not None:
-            self._error(row, "household_no", problem)
+                row.id, row.id_number = parsed, parsed.number
+                row.sex, row.birth = parsed.sex, parsed.birth_date
+                for warning in parsed.warnings:
+                    if warning.startswith("地区代码"):  # one warning per code, not per person
+                        first, count = self.place_codes.get(parsed.place_code, (row.row, 0))
+                        self.place_codes[parsed.place_code] = (first, count + 1)
+                    else:
+                        self._warn(row, "id_number", warning)
+                if parsed.number in first_seen:
+                    self._error(row, "id_number",
+                                f"与第{first_seen[parsed.number]}行是同一人（身份证号重复），"
+                                f"以第{first_seen[parsed.number]}行为准")
+                else:
+                    first_seen[parsed.number] = row.row
+                if given_sex is not None and given_sex != parsed.sex:
+                    self._warn(row, "sex", f"性别“{given_sex}”与身份证号（{parsed.sex}）不符，"
+                                           "已按身份证号记录")
+                if given_birth is not None and given_birth != parsed.birth_date:
+                    self._warn(row, "birth_date",
+                               f"出生日期 {given_birth} 与身份证号（{parsed.birth_date}）不符，"
+                               "已按身份证号记录")
+        if household_problem is not None:
+            self._error(row, "household_no", household_problem)
         if not row.village:
             self._error(row, "village", "行政村为空")
         row.township = _compact(self._cell(values, "township"))
         row.group = _group(_text(self._cell(values, "group")))
-        row.relation = _relation(_text(self._cell(values, "relation")))
+        written = _text(self._cell(values, "relation"))
+        row.relation, known = relation_code(written)
+        if not known:
+            self._warn(row, "relation", f"与户主关系“{row.relation}”不是常用称谓，已照原样记录，"
+                                        f"请核对（常用：{'、'.join(codes.RELATIONS)}）")
         row.phone, warning = _phone(_text(self._cell(values, "phone")))
         if warning is not None:
             self._warn(row, "phone", warning)
@@ -1024,6 +1268,29 @@ class _Import:
         row.status = poverty_status_code(_text(self._cell(values, "poverty_status")))
         row.ethnicity = _ethnicity(_text(self._cell(values, "ethnicity")))
         row.health = _compact(self._cell(values, "health"))
+        row.address = _text(self._cell(values, "address"))
+
+    def _parse_without_id(self, row: _Row, sex: str | None, birth: dt.date | None,
+                          birth_problem: str | None, first_seen: dict[str, int]) -> None:
+        """A person without an ID number (a newborn not yet registered): kept when the row
+        gives the sex and the birth date, matched on re-import by household, name and birth."""
+        missing = [label for label, value in (("性别", sex), ("出生日期", birth)) if not value]
+        if missing:
+            where = "" if "birth_date" in self.columns else "（名单中没有“出生日期”列）"
+            self._error(row, "id_number",
+                        f"身份证号为空：没有证件的人（如新生儿）须填写{'和'.join(missing)}"
+                        f"{where}才能登记" + (f"；{birth_problem}" if birth_problem else ""))
+            return
+        assert sex is not None and birth is not None
+        row.sex, row.birth = sex, birth
+        key = row.key
+        if key in first_seen:
+            self._error(row, "name", f"与第{first_seen[key]}行是同一人（同户、同名、同出生日期），"
+                                     f"以第{first_seen[key]}行为准")
+            return
+        first_seen[key] = row.row
+        self._warn(row, "id_number", "没有身份证号，已按姓名、性别和出生日期登记"
+                                     "（同户同名同生日视为同一人），办证后请补录身份证号")
 
     # ------------------------------------------------------------------ step 2: plan
     def plan(self, rows: list[_Row]) -> None:
@@ -1044,13 +1311,16 @@ class _Import:
                     self._error(row, "village", problem)
         good = [r for r in rows if r.ok]
         existing_people = roster_queries.residents_by_id_number(
-            store, [r.id_number for r in good])
+            store, [r.id_number for r in good if r.id_number])
         existing_households = roster_queries.households_by_no(
             store, {r.household_no for r in good})
         households = self._group_households(good, existing_households, places)
         self.progress.check()
-        self._plan_residents(households, existing_people)
-        self._plan_households(households, existing_people, rows)
+        matched = self._match(households, existing_people)
+        households = {k: h for k, h in households.items() if h.rows}
+        self._plan_residents(households, matched)
+        self._plan_households(households, matched, rows)
+        self._plan_conditions(households, matched)
         # Only the places a household of this import lives in are created.
         used = {h.village_id for h in households.values()}
         villages = [p for p in places.created if p["kind"] == "village" and p["id"] in used]
@@ -1058,7 +1328,8 @@ class _Import:
         townships = [p for p in places.created if p["kind"] == "township" and p["id"] in parents]
         self.new_places = townships + villages
         self.report.places_created = [p["name"] for p in self.new_places]
-        self._missing(rows, {r.village_id for r in rows if r.village_id})
+        self._missing(rows, households, {r.village_id for r in rows if r.village_id})
+        self._describe(households, places)
 
     def _group_households(self, rows: list[_Row], existing: dict[str, dict[str, Any]],
                           places: _Places) -> dict[str, _Household]:
@@ -1084,64 +1355,222 @@ class _Import:
                     self._warn(row, "relation",
                                f"户编号 {row.household_no} 有多个户主，以第{household.head.row}"
                                "行为准，此人的与户主关系记为“其他”，请核对")
+            if row.address and not household.address:
+                household.address = row.address
             household.rows.append(row)
         return households
 
-    def _plan_residents(self, households: dict[str, _Household],
-                        existing: dict[str, dict[str, Any]]) -> None:
-        report = self.report
+    def _match(self, households: dict[str, _Household],
+               by_number: dict[str, dict[str, Any]]) -> dict[int, dict[str, Any]]:
+        """The register's record of each roster row (by spreadsheet row), where it has one.
+
+        By ID number first. A person without one (a newborn) is the member of the same
+        household with the same name and birth date; so is a person whose ID the roster now
+        gives but whom the register holds without one (the newborn got an ID card).
+        """
+        found: dict[int, dict[str, Any]] = {}
+        claimed: set[str] = set()
+        unmatched: list[tuple[_Household, _Row]] = []
         for household in households.values():
             for row in household.rows:
-                assert row.id is not None
+                person = by_number.get(row.id_number) if row.id_number else None
+                if person is not None:
+                    found[row.row] = person
+                    claimed.add(person["id"])
+                elif household.existing is not None and row.birth is not None:
+                    unmatched.append((household, row))
+        if not unmatched:
+            return found
+        members: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+        for person in roster_queries.household_members(
+                self.store, {h.household_id for h, _ in unmatched}):
+            key = (person["household_id"], person["name"], person["birth_date"] or "")
+            members.setdefault(key, []).append(person)
+        for household, row in unmatched:
+            assert row.birth is not None
+            candidates = [p for p in members.get(
+                (household.household_id, row.name, row.birth.isoformat()), [])
+                if p["id"] not in claimed and not (row.id_number and p["id_number"])]
+            if len(candidates) > 1:
+                self._error(row, "name", f"户编号 {row.household_no} 中有{len(candidates)}人"
+                                         f"同名同出生日期，无法确定是哪一位，请补录身份证号")
+                household.rows.remove(row)
+                if household.head is row:
+                    household.head = None
+            elif candidates:
+                found[row.row] = candidates[0]
+                claimed.add(candidates[0]["id"])
+        return found
+
+    # ------------------------------------------------------------------ local edits win
+    def _overwrite(self, key: str) -> bool:
+        return self.overwrite_local is True or (
+            not isinstance(self.overwrite_local, bool) and key in self.overwrite_local)
+
+    def _local_edits(self, table: str, row_ids: Sequence[str]
+                     ) -> dict[str, dict[str, tuple[str, str, bool]]]:
+        """Fields whose latest change was made by hand, not by a roster import.
+
+        Computed from the change log (nothing stored): for each row, the last entry that set
+        each field decides; a row typed in by hand counts as set by hand in every field until
+        an import changes that field. Returns {row id: {field: (user, at, by insert)}}.
+        """
+        state: dict[str, dict[str, tuple[str, str, bool] | None]] = {}
+        for entry in roster_queries.change_history(self.store, table, row_ids):
+            fields = state.setdefault(entry["row_id"], {})
+            mark = None if is_import_user(entry["user"] or "") else (
+                entry["user"] or "", entry["at"] or "", entry["op"] == "insert")
+            if entry["op"] == "insert":
+                fields.clear()
+                fields["*"] = mark
+            elif entry["op"] == "update" and entry["fields"]:
+                for name in json.loads(entry["fields"]):
+                    fields[name] = mark
+        out: dict[str, dict[str, tuple[str, str, bool]]] = {}
+        for row_id, fields in state.items():
+            every = fields.pop("*", None)
+            local = {name: mark for name, mark in fields.items() if mark is not None}
+            if every is not None:
+                names = PROTECTED_FIELDS[table]
+                local.update({n: every for n in names if n not in fields})
+            if local:
+                out[row_id] = local
+        return out
+
+    def _keep_local(self, table: str, current: dict[str, Any], changes: dict[str, Any],
+                    local: dict[str, tuple[str, str, bool]], row: _Row, who: str) -> None:
+        """Drop from changes the fields changed by hand since the last import (unless the
+        user chose to overwrite them) and report each as a conflict."""
+        for name in [n for n in changes if n in local and n in PROTECTED_FIELDS[table]]:
+            old, new = current.get(name), changes[name]
+            if name == "relation" and "户主" in (old, new):
+                continue  # who heads the household follows the roster (reported as a change)
+            user, at, by_insert = local[name]
+            if by_insert and old in (None, ""):
+                continue  # left blank when typed in: nothing to protect
+            key = f"{table}/{current['id']}/{name}"
+            overwrite = self._overwrite(key)
+            self.report.conflicts.append({
+                "key": key, "table": table, "id": current["id"], "row": row.row,
+                "name": who, "household_no": row.household_no, "field": name,
+                "label": _field_label(table, name), "current": _show_code(name, old),
+                "roster": _show_code(name, new), "local_user": user,
+                "local_at": at[:16].replace("T", " "),
+                "how": "录入" if by_insert else "修改", "overwritten": overwrite})
+            if not overwrite:
+                del changes[name]
+
+    # ------------------------------------------------------------------ residents
+    def _plan_residents(self, households: dict[str, _Household],
+                        matched: dict[int, dict[str, Any]]) -> None:
+        report = self.report
+        pending: list[tuple[_Row, dict[str, Any], dict[str, Any]]] = []
+        for household in households.values():
+            for row in household.rows:
+                assert row.birth is not None
                 row.household_id = household.household_id
-                found = existing.get(row.id.number)
+                found = matched.get(row.row)
                 wanted = {
-                    "name": row.name, "sex": row.id.sex,
-                    "birth_date": row.id.birth_date.isoformat(), "relation": row.relation,
-                    "household_id": household.household_id, "phone": row.phone,
-                    "ethnicity": row.ethnicity, "poverty_category": row.category,
-                    "poverty_status": row.status,
+                    "name": row.name, "sex": row.sex, "birth_date": row.birth.isoformat(),
+                    "relation": row.relation, "household_id": household.household_id,
+                    "phone": row.phone, "ethnicity": row.ethnicity,
+                    "poverty_category": row.category, "poverty_status": row.status,
                 }
                 if found is None:
                     row.resident_id = new_id()
                     keys = pinyin.name_keys(row.name)
-                    notes = (f"健康状况（扶贫办名单）：{row.health}"
-                             if row.health not in ("", "健康") else "")
                     self.new_residents.append({
-                        "id": row.resident_id, "id_number": row.id.number,
+                        "id": row.resident_id, "id_number": row.id_number or None,
                         "name_pinyin": keys.joined_full(),
-                        "name_initials": keys.joined_initials(), "notes": notes, **wanted})
+                        "name_initials": keys.joined_initials(), "notes": self._notes(row),
+                        **wanted})
                     self.new_keys += queries.search_key_rows(
-                        row.resident_id, row.name, row.id.number, row.phone)
+                        row.resident_id, row.name, row.id_number or None, row.phone)
                     report.imported += 1
                     continue
                 row.resident_id = found["id"]
+                if row.id_number and not found["id_number"]:
+                    wanted["id_number"] = row.id_number  # the newborn got an ID card
                 if found["status"] != "active":
                     status = codes.label(codes.RESIDENT_STATUS, found["status"])
                     self._warn(row, "", f"此人在登记册中为“{status}”，名单中仍在册，请核对")
                 # A blank roster cell never erases what the register has.
                 changes = {k: v for k, v in wanted.items()
                            if (v or k == "household_id") and found[k] != v}
-                if not changes:
+                if changes:
+                    pending.append((row, found, changes))
+                else:
                     report.unchanged += 1
-                    continue
-                if "name" in changes:
-                    keys = pinyin.name_keys(row.name)
-                    changes["name_pinyin"] = keys.joined_full()
-                    changes["name_initials"] = keys.joined_initials()
-                if changes.keys() & {"name", "phone"}:
-                    merged = {**found, **changes}
-                    self.reindex[found["id"]] = queries.search_key_rows(
-                        found["id"], merged["name"], merged["id_number"], merged["phone"] or "")
-                self.resident_updates.append((found["id"], changes))
-                report.updated += 1
-                report.changes.append({
-                    "table": "residents", "id": found["id"], "row": row.row, "name": row.name,
-                    "fields": {k: {"old": found.get(k), "new": v} for k, v in changes.items()
-                               if k not in ("name_pinyin", "name_initials")}})
+        protected = set(PROTECTED_FIELDS["residents"])
+        local = self._local_edits("residents", [
+            found["id"] for _, found, changes in pending if changes.keys() & protected])
+        for row, found, changes in pending:
+            if found["id"] in local:
+                self._keep_local("residents", found, changes, local[found["id"]], row,
+                                 row.name)
+            if not changes:
+                report.unchanged += 1
+                continue
+            if "name" in changes:
+                keys = pinyin.name_keys(row.name)
+                changes["name_pinyin"] = keys.joined_full()
+                changes["name_initials"] = keys.joined_initials()
+            if changes.keys() & {"name", "phone", "id_number"}:
+                merged = {**found, **changes}
+                self.reindex[found["id"]] = queries.search_key_rows(
+                    found["id"], merged["name"], merged["id_number"], merged["phone"] or "")
+            self.resident_updates.append((found["id"], changes))
+            report.updated += 1
+            report.changes.append({
+                "table": "residents", "id": found["id"], "row": row.row, "name": row.name,
+                "household_no": row.household_no,
+                "fields": {k: {"old": found.get(k), "new": v} for k, v in changes.items()
+                           if k not in ("name_pinyin", "name_initials")}})
 
+    def _notes(self, row: _Row) -> str:
+        """A new resident's notes: the roster's 健康状况, unless it all became conditions."""
+        if row.health in ("", "健康", "良好", "健康良好"):
+            return ""
+        named = health_conditions(row.health)
+        if named and _only_conditions(row.health) and all(
+                self._accept(f"{row.key}/{code}") for code in named):
+            return ""
+        return f"健康状况（扶贫办名单）：{row.health}"
+
+    def _accept(self, key: str) -> bool:
+        return self.accept_conditions is True or (
+            not isinstance(self.accept_conditions, bool) and key in self.accept_conditions)
+
+    def _plan_conditions(self, households: dict[str, _Household],
+                         matched: dict[int, dict[str, Any]]) -> None:
+        """健康状况 naming a chronic disease: a suggestion, recorded only when accepted."""
+        named = [(row, health_conditions(row.health)) for h in households.values()
+                 for row in h.rows if row.health]
+        named = [(row, found) for row, found in named if found]
+        if not named:
+            return
+        have = roster_queries.active_condition_codes(
+            self.store, [matched[row.row]["id"] for row, _ in named if row.row in matched])
+        for row, found in named:
+            for code in found:
+                if code in have.get(row.resident_id, ()):
+                    continue  # already recorded: nothing to suggest
+                key = f"{row.key}/{code}"
+                accepted = self._accept(key)
+                self.report.condition_suggestions.append({
+                    "key": key, "row": row.row, "name": row.name,
+                    "household_no": row.household_no, "health": row.health, "code": code,
+                    "condition": codes.label(codes.CONDITIONS, code),
+                    "new_resident": row.row not in matched, "accepted": accepted})
+                if accepted:
+                    self.new_conditions.append({
+                        "resident_id": row.resident_id, "code": code,
+                        "name": codes.label(codes.CONDITIONS, code), "diagnosed_on": None,
+                        "notes": f"来自扶贫办名单健康状况：{row.health}"})
+
+    # ------------------------------------------------------------------ households
     def _plan_households(self, households: dict[str, _Household],
-                         existing_people: dict[str, dict[str, Any]], rows: list[_Row]) -> None:
+                         matched: dict[int, dict[str, Any]], rows: list[_Row]) -> None:
         """New households, changed ones, and who heads each after the import.
 
         The register keeps one head per household, a member whose relation is 户主 (as
@@ -1153,7 +1582,7 @@ class _Import:
         report = self.report
         home = {r.resident_id: h.household_id for h in households.values() for r in h.rows}
         row_of = {r.resident_id: r for h in households.values() for r in h.rows}
-        current_home = {p["id"]: p["household_id"] for p in existing_people.values()}
+        current_home = {p["id"]: p["household_id"] for p in matched.values()}
         rejected_heads: dict[str, int] = {}
         for row in rows:
             if not row.ok and row.relation == "户主" and row.household_no:
@@ -1163,6 +1592,7 @@ class _Import:
                      and h.existing["head_id"] not in home]
         old_heads_now = roster_queries.residents_by_id(store, old_heads)
         headed: dict[str, _Household] = {}  # existing household id → its household, if headed
+        pending: list[tuple[dict[str, Any], dict[str, Any], _Row]] = []
         for household in households.values():
             first = household.rows[0]
             head = household.head.resident_id if household.head else None
@@ -1185,26 +1615,37 @@ class _Import:
                 self.new_households.append({
                     "id": household.household_id, "household_no": household.household_no,
                     "village_id": household.village_id, "group_name": household.group,
-                    "head_id": head, "poverty_category": category, "address": "",
-                    "phone": "", "notes": ""})
+                    "head_id": head, "poverty_category": category,
+                    "address": household.address, "phone": "", "notes": ""})
                 report.households += 1
                 continue
             current = household.existing
             wanted = {"village_id": household.village_id, "group_name": household.group,
-                      "poverty_category": category, "head_id": head}
+                      "poverty_category": category, "head_id": head,
+                      "address": household.address}
             changes = {k: v for k, v in wanted.items()
                        if (v or k == "head_id") and current[k] != v}
+            if changes:
+                pending.append((current, changes, first))
+        protected = set(PROTECTED_FIELDS["households"])
+        local = self._local_edits("households", [
+            current["id"] for current, changes, _ in pending if changes.keys() & protected])
+        for current, changes, first in pending:
+            if current["id"] in local:
+                self._keep_local("households", current, changes, local[current["id"]], first,
+                                 f"户 {current['household_no']}")
             if changes:
                 self._household_update(current, changes, first.row)
         # Members called 户主 who are not the roster's head and not on the roster: 其他.
         for person in roster_queries.members_called_head(store, list(headed)):
             household = headed[person["household_id"]]
+            assert household.head is not None
             if person["id"] in row_of or person["id"] == household.head.resident_id:
                 continue
             self.resident_updates.append((person["id"], {"relation": "其他"}))
             report.changes.append({
                 "table": "residents", "id": person["id"], "row": household.head.row,
-                "name": person["name"],
+                "name": person["name"], "household_no": household.household_no,
                 "fields": {"relation": {"old": "户主", "new": "其他"}}})
             self._warn(household.head, "relation",
                        f"户编号 {household.household_no} 的户主改为{household.head.name}，"
@@ -1228,21 +1669,75 @@ class _Import:
         self.report.households_updated += 1
         self.report.changes.append({
             "table": "households", "id": current["id"], "row": row,
-            "name": current["household_no"],
+            "name": f"户 {current['household_no'] or '(无编号)'}",
+            "household_no": current["household_no"],
             "fields": {k: {"old": current.get(k), "new": v} for k, v in changes.items()}})
 
-    def _missing(self, rows: list[_Row], villages: set[str]) -> None:
-        """Active residents of the imported villages the roster no longer lists (for review)."""
+    # ------------------------------------------------------------------ missing, display
+    def _missing(self, rows: list[_Row], households: dict[str, _Household],
+                 villages: set[str]) -> None:
+        """People the roster answers for but no longer lists (for review, never deleted).
+
+        Only in the villages of this file, and only members of a household the file lists or
+        people an earlier roster import brought in or updated (the change log says which):
+        residents the doctor registered who were never on a roster (the rest of the village)
+        are not the poverty office's to drop.
+        """
         seen = {r.id_number for r in rows if r.id_number} | self.other_village_ids
         matched = {r.resident_id for r in rows if r.resident_id}
-        for person in roster_queries.village_residents(self.store, sorted(villages)):
-            if person["id"] in matched or (person["id_number"] or "") in seen:
+        listed = {h.household_id for h in households.values() if h.existing is not None}
+        candidates = [p for p in roster_queries.village_residents(self.store, sorted(villages))
+                      if p["id"] not in matched and (p["id_number"] or "") not in seen]
+        others = [p["id"] for p in candidates if p["household_id"] not in listed]
+        from_roster = roster_queries.rows_changed_by(self.store, "residents", others,
+                                                     IMPORT_USER, IMPORT_USER_SUFFIX)
+        counts: dict[str, int] = {}
+        for person in candidates:
+            if person["household_id"] in listed:
+                reason = "同户其他成员在名单中"
+            elif person["id"] in from_roster:
+                reason = "以前的名单中有此人"
+            else:
                 continue
             self.report.missing_from_roster.append({
                 "resident_id": person["id"], "name": person["name"],
                 "masked_id": ids.mask(person["id_number"] or ""),
-                "village": person["village"], "household_no": person["household_no"]})
+                "id_number": person["id_number"] or "", "sex": person["sex"],
+                "birth_date": person["birth_date"] or "", "relation": person["relation"],
+                "village": person["village"], "group": person["group_name"],
+                "household_no": person["household_no"], "reason": reason})
+            counts[person["village"]] = counts.get(person["village"], 0) + 1
+        self.report.missing_by_village = counts
 
+    def _describe(self, households: dict[str, _Household], places: _Places) -> None:
+        """Readable old → new values for every planned change (household numbers, not ids)."""
+        numbers = {h.household_id: h.household_no for h in households.values()}
+        names = {r.resident_id: r.name for h in households.values() for r in h.rows}
+        wanted_households = {f["old"] for c in self.report.changes
+                             for n, f in c["fields"].items() if n == "household_id"}
+        wanted_people = {f["old"] for c in self.report.changes
+                         for n, f in c["fields"].items() if n == "head_id"}
+        numbers.update(roster_queries.household_numbers(
+            self.store, [h for h in wanted_households if h and h not in numbers]))
+        names.update({k: v["name"] for k, v in roster_queries.residents_by_id(
+            self.store, [p for p in wanted_people if p and p not in names]).items()})
+
+        def show(name: str, value: Any) -> str:
+            if value in (None, ""):
+                return "（空）"
+            if name == "household_id":
+                return f"户 {numbers.get(value) or '(无编号)'}"
+            if name == "head_id":
+                return names.get(value, "（未知）")
+            if name == "village_id":
+                return places.names.get(value, "（未知）")
+            return _show_code(name, value)
+
+        for change in self.report.changes:
+            change["display"] = [
+                {"field": name, "label": _field_label(change["table"], name),
+                 "current": show(name, value["old"]), "roster": show(name, value["new"])}
+                for name, value in change["fields"].items()]
 
     # ------------------------------------------------------------------ step 3: write
     def apply(self) -> None:
@@ -1279,13 +1774,14 @@ class _Import:
         done += len(self.resident_updates)
         if self.reindex:
             queries.replace_search_keys(store, self.reindex)
+        store.insert_many("conditions", self.new_conditions)
         progress.update(done, total, "写入登记册")
 
 
 # ---------------------------------------------------------------------------------- errors out
 def write_error_report(report: ImportReport, out_path: Path | str) -> int:
     """Save the rejected rows (original values plus 原因) as .xlsx; returns the row count."""
-    from clinic_app.export import write_xlsx
+    from clinic_app.export import list_title, write_xlsx
 
     width = max([len(report.headers), *(len(i.values) for i in report.errors)], default=0)
     headers = ["原表行号", *(report.column_label(c) for c in range(width)), "原因"]
@@ -1306,4 +1802,24 @@ def write_error_report(report: ImportReport, out_path: Path | str) -> int:
         return [issues[0].row, *out, reasons]
 
     rows: Iterator[list[Any]] = (cells(issues) for _, issues in sorted(by_row.items()))
-    return write_xlsx(out_path, "导入错误", headers, rows)
+    title = list_title(Path(report.path).name, "导入错误报告", report.on or dt.date.today(),
+                       len(by_row), "行")
+    return write_xlsx(out_path, "导入错误", headers, rows, title=title)
+
+
+def write_missing_report(report: ImportReport, out_path: Path | str) -> int:
+    """Save the people missing from the roster (full ID numbers, as text) as .xlsx, for the
+    village doctor and the poverty office to check each one; returns the row count."""
+    from clinic_app.export import list_title, write_xlsx
+
+    villages = list(report.missing_by_village)
+    subject = villages[0] if len(villages) == 1 else ""
+    title = list_title(subject, f"不在名单（{Path(report.path).name}）中的人员",
+                       report.on or dt.date.today(), len(report.missing_from_roster))
+    headers = ["村", "组", "户编号", "姓名", "性别", "出生日期", "身份证号", "与户主关系",
+               "为何列出", "核实结果（脱贫/死亡/迁出/仍在册）"]
+    rows = ([m["village"], m.get("group", ""), m["household_no"], m["name"], m.get("sex", ""),
+             m.get("birth_date", ""), m.get("id_number") or m.get("masked_id", ""),
+             m.get("relation", ""), m.get("reason", ""), ""]
+            for m in report.missing_from_roster)
+    return write_xlsx(out_path, "不在名单中", headers, rows, title=title)

@@ -153,7 +153,7 @@ def test_import_roster_json_and_error_report(tmp_path: Path,
     assert {"updated", "unchanged", "warnings", "missing_from_roster"} <= set(report)
     assert report["errors"][0]["row"] == 3 and "丢失" in report["errors"][0]["reason"]
     rows = list(openpyxl.load_workbook(errors).active.iter_rows(values_only=True))
-    assert "原因" in rows[0] and "李桂花" in rows[1]
+    assert "导入错误报告" in rows[0][0] and "原因" in rows[1] and "李桂花" in rows[2]
     assert main(["import-roster", str(source), "--db", db, "--json"]) == 4
     again = json.loads(capsys.readouterr().out)
     assert (again["imported"], again["updated"], again["unchanged"]) == (0, 0, 1)

@@ -76,10 +76,11 @@ def test_village_roster_filters_and_export(clinic: Clinic, village: Village,
     assert clinic.export_roster(out, everyone) == 3
     sheet = openpyxl.load_workbook(out).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][:3] == ("户编号", "组", "姓名")
-    assert rows[1][2] == "张三" and rows[1][11] == "死亡"
-    assert rows[1][6] == clinic.resident(a.head_id).id_number  # full ID kept as text
-    assert isinstance(rows[1][6], str)
+    assert rows[0][0] == "红星村 花名册 导出于2026-11-23 共3人"  # the title row (issue 4 review)
+    assert rows[1][:3] == ("户编号", "组", "姓名")
+    assert rows[2][2] == "张三" and rows[2][11] == "死亡"
+    assert rows[2][6] == clinic.resident(a.head_id).id_number  # full ID kept as text
+    assert isinstance(rows[2][6], str)
 
 
 def test_search_shows_the_next_visit_set_by_the_latest_follow_up(clinic: Clinic,

@@ -11,14 +11,15 @@ from typing import Any
 
 import openpyxl
 import pytest
-from factories import Village, id_number
+from factories import Village, id_number, make_household, make_village
 
 from clinic_app.clinic import Clinic
-from clinic_app.domain import ids
+from clinic_app.domain import codes, ids
 from clinic_app.errors import ClinicError
 from clinic_app.progress import Cancelled, Progress
 from clinic_app.roster import (
     ImportReport,
+    health_conditions,
     import_roster,
     match_header,
     match_headers,
@@ -26,7 +27,9 @@ from clinic_app.roster import (
     poverty_category_code,
     poverty_status_code,
     preview_roster,
+    relation_code,
     write_error_report,
+    write_missing_report,
 )
 
 HEADERS = ["序号", "乡(镇)", "行政村", "组", "户编号", "姓名", "性别", "证件号码", "与户主关系",
@@ -45,21 +48,27 @@ def person(household: str, name: str, number: Any, relation: str, **extra: Any
 
 
 def write_roster(path: Path, people: Sequence[dict[str, Any]], *,
-                 after_total: Sequence[Sequence[Any]] = ()) -> Path:
-    """A roster as the office sends it: merged title, blank row, notes, column numbers, totals."""
+                 after_total: Sequence[Sequence[Any]] = (),
+                 extra: Sequence[tuple[str, str]] = ()) -> Path:
+    """A roster as the office sends it: merged title, blank row, notes, column numbers, totals.
+
+    extra: more (header, key) columns after the usual ones (出生日期, 家庭住址 …).
+    """
+    headers = [*HEADERS, *(h for h, _ in extra)]
+    keys = [*KEYS, *(k for _, k in extra)]
     book = openpyxl.Workbook()
     sheet = book.active
     assert sheet is not None
     sheet.title = "花名册"
     sheet.append(["兴隆镇2026年建档立卡贫困人口花名册"])
-    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(HEADERS))
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headers))
     sheet.append([])
     sheet.append(["填报单位：兴隆镇人民政府", None, None, None, None, None, None, None,
                   "填报日期：2026年10月"])
-    sheet.append(HEADERS)
-    sheet.append(list(range(1, len(HEADERS) + 1)))
+    sheet.append(headers)
+    sheet.append(list(range(1, len(headers) + 1)))
     for number, p in enumerate(people, 1):
-        sheet.append([number, *(p[k] for k in KEYS)])
+        sheet.append([number, *(p.get(k) for k in keys)])
     sheet.append([])
     sheet.append(["合计", None, None, None, None, f"{len(people)}人"])
     for row in after_total:
@@ -193,7 +202,7 @@ def test_messy_sheet_imports_the_good_rows_and_reports_every_bad_one(
     assert "后几位已丢失" in errors[9][0][1]
     assert "校验位" in errors[12][0][1]
     assert "19900230 不存在" in errors[13][0][1]
-    assert errors[14][0][1] == "身份证号为空"
+    assert errors[14][0][1].startswith("身份证号为空：") and "性别和出生日期" in errors[14][0][1]
     assert "后几位已丢失" in errors[15][0][1]
     assert "科学计数法" in errors[16][0][1]
     assert "丢失" in errors[17][0][1]
@@ -245,8 +254,10 @@ def test_error_report_keeps_the_original_values_and_the_reason(
     sheet = openpyxl.load_workbook(out).active
     assert sheet is not None
     rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-    assert rows[0] == ["原表行号", *HEADERS, "原因"]
-    by_row = {r[0]: r for r in rows[1:]}
+    assert rows[0][0] == "roster.xlsx 导入错误报告 导出于2026-11-23 共9行"  # the title row
+    assert [str(m) for m in sheet.merged_cells.ranges] == [f"A1:{chr(64 + len(rows[1]))}1"]
+    assert rows[1] == ["原表行号", *HEADERS, "原因"]
+    by_row = {r[0]: r for r in rows[2:]}
     assert sorted(by_row) == [9, 12, 13, 14, 15, 16, 17, 18, 19]
     assert by_row[9][6] == "王五"
     assert by_row[9][8] == numbers["wang"][:15] + "000"  # the number as Excel showed it, as text
@@ -368,11 +379,15 @@ def test_reimport_adds_updates_lists_missing_and_keeps_doctor_records(
     assert (report.households, report.households_updated, report.errors) == (0, 0, [])
     assert report.missing_from_roster == [{
         "resident_id": xiaohua["id"], "name": "王小花", "masked_id": ids.mask(n["daughter"]),
-        "village": "红星村", "household_no": "H002"}]
+        "id_number": n["daughter"], "sex": "女", "birth_date": "1990-06-06",
+        "relation": "之女", "village": "红星村", "group": "1组", "household_no": "H002",
+        "reason": "同户其他成员在名单中"}]
+    assert report.missing_by_village == {"红星村": 1}
+    assert "id_number" not in report.to_json()["missing_from_roster"][0]  # masked in output
     head = resident_by_name(clinic, "张三")
     assert head["phone"] == "13700000000"
     history = clinic.history("residents", head["id"])
-    assert history[-1]["op"] == "update" and history[-1]["user"] == "测试员"
+    assert history[-1]["op"] == "update" and history[-1]["user"] == "测试员（名单导入）"
     assert history[-1]["fields"] == {"phone": {"old": "13912345678", "new": "13700000000"}}
     wife = resident_by_name(clinic, "李秀英")
     assert clinic.history("residents", wife["id"])[-1]["fields"]["poverty_status"] == {
@@ -689,3 +704,318 @@ def test_the_cycle_collector_is_restored(clinic: Clinic, tmp_path: Path) -> None
     with pytest.raises(ClinicError):
         import_roster(clinic, tmp_path / "none.xlsx")
     assert gc.isenabled()
+
+
+# ------------------------------------------------------------------------------ local edits win
+def test_a_local_correction_survives_a_reimport_and_is_reported_as_a_conflict(
+        clinic: Clinic, tmp_path: Path, family_numbers: dict[str, str]) -> None:
+    n = family_numbers
+    first = write_roster(tmp_path / "v1.xlsx", first_roster(n), extra=[("家庭住址", "address")])
+    import_roster(clinic, first)
+    head = resident_by_name(clinic, "张三")
+    wife = resident_by_name(clinic, "李秀英")
+    household = household_by_no(clinic, "H001")
+    # The doctor corrects the phone and the address, and fixes the wife's ethnicity.
+    clinic.update_resident(head["id"], phone="13811112222")
+    clinic.update_resident(wife["id"], ethnicity="回族")
+    with clinic.db.atomic():  # as the household form saves it (one write, by the doctor)
+        clinic.store.update("households", household["id"], {"address": "红星村三组12号"})
+    # The office still has the old values, and a new phone of its own for 张三.
+    people = second_roster(n)
+    people[0]["address"] = "红星村"
+    second = write_roster(tmp_path / "v2.xlsx", people, extra=[("家庭住址", "address")])
+
+    dry = import_roster(clinic, second, dry_run=True)
+    conflicts = {(c["name"], c["field"]): c for c in dry.conflicts}
+    assert set(conflicts) == {("张三", "phone"), ("李秀英", "ethnicity"), ("户 H001", "address")}
+    phone = conflicts[("张三", "phone")]
+    assert (phone["current"], phone["roster"], phone["label"]) == (
+        "13811112222", "13700000000", "电话")
+    assert phone["local_user"] == "测试员" and not phone["overwritten"]
+    assert conflicts[("户 H001", "address")]["current"] == "红星村三组12号"
+    assert dry.kept_local == 3
+    # What is not a local edit still changes, and the report says so field by field.
+    shown = {(c["name"], c["label"]): (c["current"], c["roster"]) for c in dry.field_changes()}
+    assert shown == {("李秀英", "脱贫状态"): ("未脱贫", "已脱贫")}
+
+    report = import_roster(clinic, second)
+    assert [c["key"] for c in report.conflicts] == [c["key"] for c in dry.conflicts]
+    assert resident_by_name(clinic, "张三")["phone"] == "13811112222"  # the doctor's value
+    assert resident_by_name(clinic, "李秀英")["ethnicity"] == "回族"
+    assert resident_by_name(clinic, "李秀英")["poverty_status"] == "lifted"
+    assert household_by_no(clinic, "H001")["address"] == "红星村三组12号"
+    assert clinic.search("13811112222")[0]["name"] == "张三"
+    # Every later import reports the disagreement again; nothing is written for it.
+    before = snapshot(clinic)
+    again = import_roster(clinic, second)
+    assert len(again.conflicts) == 3 and again.changes == [] and snapshot(clinic) == before
+
+    # The user overwrites one conflict (chosen by its key): only that field takes the roster's.
+    chosen = {phone["key"]}
+    done = import_roster(clinic, second, overwrite_local=chosen)
+    assert [c["overwritten"] for c in done.conflicts if c["key"] in chosen] == [True]
+    assert done.kept_local == 2
+    head_now = resident_by_name(clinic, "张三")
+    assert head_now["phone"] == "13700000000"
+    assert clinic.history("residents", head["id"])[-1]["user"] == "测试员（名单导入）"
+    assert resident_by_name(clinic, "李秀英")["ethnicity"] == "回族"
+    # Overwritten by the import, the phone is no longer a local edit: no conflict next time.
+    assert {c["field"] for c in import_roster(clinic, second).conflicts} == {"ethnicity",
+                                                                            "address"}
+    # Overwrite all.
+    everything = import_roster(clinic, second, overwrite_local=True)
+    assert all(c["overwritten"] for c in everything.conflicts) and everything.kept_local == 0
+    assert household_by_no(clinic, "H001")["address"] == "红星村"
+    assert import_roster(clinic, second).conflicts == []
+    assert clinic.check().ok
+
+
+def test_values_typed_in_by_hand_win_but_blanks_are_filled(clinic: Clinic, village: Village,
+                                                           tmp_path: Path) -> None:
+    number = id_number(dt.date(1950, 5, 5), "男")
+    household = clinic.add_household(village.village_id, "H5")
+    typed = clinic.add_resident(household, "户主", name="何大", id_number=number,
+                                phone="13600000000").id
+    report = import_roster(clinic, write_roster(tmp_path / "r.xlsx", [
+        person("H5", "何大", number, "户主", phone="13900000000", ethnicity="回族")]))
+    assert [(c["field"], c["how"]) for c in report.conflicts] == [("phone", "录入")]
+    kept = clinic.resident(typed)
+    assert kept.phone == "13600000000"
+    assert kept.ethnicity == "回族" and kept.poverty_category == "poverty_registered"
+
+
+def test_a_household_move_follows_the_roster_even_after_local_edits(
+        clinic: Clinic, village: Village, tmp_path: Path) -> None:
+    old = clinic.add_household(village.village_id)
+    number = id_number(dt.date(1944, 4, 4), "男")
+    moved = clinic.add_resident(old, "户主", name="何大", id_number=number).id
+    report = import_roster(clinic, write_roster(tmp_path / "r.xlsx", [
+        person("H8", "何大", number, "户主")]))
+    assert report.conflicts == []
+    assert clinic.resident(moved).household_id == household_by_no(clinic, "H8")["id"]
+    moves = [c for c in report.field_changes() if c["label"] == "所在户"]
+    assert [(m["current"], m["roster"]) for m in moves] == [("户 (无编号)", "户 H8")]
+
+
+# ------------------------------------------------------------------------------ newborns
+def test_a_newborn_without_id_is_imported_and_matched_again(clinic: Clinic, tmp_path: Path,
+                                                            family_numbers: dict[str, str]
+                                                            ) -> None:
+    n = family_numbers
+    extra = [("出生日期", "birth")]
+    baby = person("H001", "张小宝", "", "孙子", sex="女", birth=dt.datetime(2026, 9, 1))
+    no_birth = person("H001", "张二宝", "", "孙子", sex="男")
+    report = import_roster(clinic, write_roster(tmp_path / "v1.xlsx", [
+        *first_roster(n), baby, no_birth], extra=extra))
+    assert report.imported == 6
+    assert [(e.row, e.column) for e in report.errors] == [(12, "证件号码")]
+    assert "出生日期" in report.errors[0].reason
+    assert any("没有身份证号" in w.reason for w in report.warnings if w.row == 11)
+    stored = resident_by_name(clinic, "张小宝")
+    assert (stored["id_number"], stored["sex"], stored["birth_date"], stored["relation"]) == (
+        None, "女", "2026-09-01", "之孙子")
+    assert stored["household_id"] == household_by_no(clinic, "H001")["id"]
+    assert clinic.search("张小宝")[0]["id"] == stored["id"]
+
+    # Re-imported (birth date now as text): the same person, changed where the roster changed.
+    again = [*first_roster(n), {**baby, "birth": "2026.9.1", "phone": "13512345678"}]
+    report = import_roster(clinic, write_roster(tmp_path / "v2.xlsx", again, extra=extra))
+    assert (report.imported, report.updated) == (0, 1)
+    assert resident_by_name(clinic, "张小宝")["phone"] == "13512345678"
+    assert [m["name"] for m in report.missing_from_roster] == []
+
+    # The child gets an ID card: the roster's number fills the record in, no second person.
+    number = id_number(dt.date(2026, 9, 1), "女")
+    later = [*first_roster(n), {**baby, "id_number": number}]
+    report = import_roster(clinic, write_roster(tmp_path / "v3.xlsx", later, extra=extra))
+    assert (report.imported, report.updated) == (0, 1)
+    assert resident_by_name(clinic, "张小宝")["id_number"] == number
+    assert clinic.search(number[-6:])[0]["name"] == "张小宝"
+    assert clinic.count("residents") == 6 and clinic.check().ok
+
+
+def test_two_rows_for_the_same_newborn_are_one_person(clinic: Clinic, tmp_path: Path) -> None:
+    head = id_number(dt.date(1970, 1, 1), "男")
+    baby = person("H1", "刘宝", "", "之子", sex="男", birth="2026-01-02")
+    report = import_roster(clinic, write_roster(tmp_path / "r.xlsx", [
+        person("H1", "刘一", head, "户主"), baby, baby], extra=[("出生日期", "birth")]))
+    assert report.imported == 2
+    assert [(e.row, e.column) for e in report.errors] == [(8, "姓名")]
+    assert "与第7行是同一人" in report.errors[0].reason
+
+
+def test_a_birth_date_column_that_contradicts_the_id_is_a_warning(clinic: Clinic,
+                                                                  tmp_path: Path) -> None:
+    number = id_number(dt.date(1970, 1, 1), "男")
+    report = import_roster(clinic, write_roster(tmp_path / "r.xlsx", [
+        person("H1", "刘一", number, "户主", birth="1970-02-01")],
+        extra=[("出生日期", "birth")]))
+    assert report.imported == 1
+    assert any(w.column == "出生日期" and "1970-01-01" in w.reason for w in report.warnings)
+    assert resident_by_name(clinic, "刘一")["birth_date"] == "1970-01-01"
+
+
+# ------------------------------------------------------------------------------ relations
+@pytest.mark.parametrize(("written", "code"), [
+    ("户主", "户主"), ("本人", "户主"), ("妻", "配偶"), ("妻子", "配偶"), ("丈夫", "配偶"),
+    ("夫", "配偶"), ("长子", "之子"), ("次子", "之子"), ("儿子", "之子"), ("子", "之子"),
+    ("之子", "之子"), ("长女", "之女"), ("女儿", "之女"), ("女", "之女"), ("母亲", "之母"),
+    ("父亲", "之父"), ("孙子", "之孙子"), ("孙女", "之孙女"), ("外孙女", "之孙女"),
+    ("儿媳", "之儿媳"), ("女婿", "之女婿"), ("弟弟", "兄弟姐妹"), ("兄弟姐妹", "兄弟姐妹"),
+    ("其他", "其他"), ("其它", "其他"), ("侄子", "其他"), ("户主之妻", "配偶"),
+    (" 长 子 ", "之子"), ("户主的母亲", "之母"),
+])
+def test_relation_words_map_to_the_codes(written: str, code: str) -> None:
+    assert relation_code(written) == (code, True)
+    assert code in codes.RELATIONS
+
+
+def test_unknown_relation_words_are_kept_and_warned(clinic: Clinic, tmp_path: Path) -> None:
+    report = import_roster(clinic, write_roster(tmp_path / "r.xlsx", [
+        person("H1", "刘一", id_number(dt.date(1950, 1, 1), "男"), "本人"),
+        person("H1", "刘二", id_number(dt.date(1952, 1, 1), "女"), "妻"),
+        person("H1", "刘三", id_number(dt.date(1990, 1, 1), "男"), "干儿子")]))
+    assert resident_by_name(clinic, "刘一")["relation"] == "户主"
+    assert resident_by_name(clinic, "刘二")["relation"] == "配偶"
+    assert resident_by_name(clinic, "刘三")["relation"] == "干儿子"
+    assert [(w.row, w.column) for w in report.warnings if "干儿子" in w.reason] == [
+        (8, "与户主关系")]
+    assert household_by_no(clinic, "H1")["head_id"] == resident_by_name(clinic, "刘一")["id"]
+
+
+def test_words_stored_by_an_earlier_import_become_codes(clinic: Clinic, village: Village,
+                                                        tmp_path: Path) -> None:
+    household = clinic.add_household(village.village_id, "H1")
+    number = id_number(dt.date(1952, 1, 1), "女")
+    with clinic.db.atomic():  # as the first version of the import stored it
+        clinic.store.user = "名单导入"
+        clinic.store.insert("residents", {"name": "刘二", "id_number": number, "sex": "女",
+                                          "relation": "妻", "household_id": household})
+        clinic.store.user = "测试员"
+    report = import_roster(clinic, write_roster(tmp_path / "r.xlsx", [
+        person("H1", "刘二", number, "妻")]))
+    assert report.conflicts == []
+    assert resident_by_name(clinic, "刘二")["relation"] == "配偶"
+
+
+# ------------------------------------------------------------------------------ missing people
+def test_missing_lists_only_what_the_roster_answers_for(clinic: Clinic, village: Village,
+                                                        tmp_path: Path) -> None:
+    # The doctor's register: a village of ordinary residents, never on any roster.
+    for k in range(3):
+        make_household(clinic, village.village_id, head=f"普通{'甲乙丙'[k]}")
+    other = make_village(clinic, "白杨村", "兴隆镇")
+    make_household(clinic, other.village_id, head="白杨一")
+    n = {k: id_number(dt.date(1950 + i, 1, 1), "男女"[i % 2])
+         for i, k in enumerate(("a", "b", "c", "d", "e"))}
+    import_roster(clinic, write_roster(tmp_path / "v1.xlsx", [
+        person("H1", "甲一", n["a"], "户主"), person("H1", "甲二", n["b"], "配偶"),
+        person("H2", "乙一", n["c"], "户主"), person("H3", "丙一", n["d"], "户主")]))
+    # A newborn the doctor registered in H1.
+    h1 = household_by_no(clinic, "H1")["id"]
+    clinic.add_resident(h1, "之孙子", name="甲宝", sex="男", birth_date="2026-10-01")
+    # The next roster lists H1 without 甲二, and no longer lists H2.
+    report = import_roster(clinic, write_roster(tmp_path / "v2.xlsx", [
+        person("H1", "甲一", n["a"], "户主"), person("H3", "丙一", n["d"], "户主"),
+        person("H4", "丁一", n["e"], "户主")]))
+    missing = {m["name"]: m["reason"] for m in report.missing_from_roster}
+    assert missing == {"甲二": "同户其他成员在名单中", "甲宝": "同户其他成员在名单中",
+                       "乙一": "以前的名单中有此人"}
+    assert report.missing_by_village == {"红星村": 3}
+
+    out = tmp_path / "missing.xlsx"
+    assert write_missing_report(report, out) == 3
+    sheet = openpyxl.load_workbook(out).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "红星村 不在名单（v2.xlsx）中的人员 导出于2026-11-23 共3人"
+    assert rows[1][:4] == ("村", "组", "户编号", "姓名")
+    by_name = {r[3]: r for r in rows[2:]}
+    assert by_name["甲二"][6] == n["b"] and isinstance(by_name["甲二"][6], str)
+    assert sheet.cell(row=3, column=7).number_format == "@"
+
+
+def test_missing_counts_per_village(clinic: Clinic, tmp_path: Path) -> None:
+    n = [id_number(dt.date(1960, 1, 1 + i), "男") for i in range(4)]
+    import_roster(clinic, write_roster(tmp_path / "v1.xlsx", [
+        person("R1", "红一", n[0], "户主"), person("R2", "红二", n[1], "户主"),
+        person("B1", "白一", n[2], "户主", village="白杨村"),
+        person("B2", "白二", n[3], "户主", village="白杨村")]))
+    report = import_roster(clinic, write_roster(tmp_path / "v2.xlsx", [
+        person("R1", "红一", n[0], "户主"), person("B1", "白一", n[2], "户主",
+                                               village="白杨村")]))
+    assert report.missing_by_village == {"白杨村": 1, "红星村": 1}
+    # A roster of one village says nothing about the other's people.
+    only = import_roster(clinic, write_roster(tmp_path / "v3.xlsx", [
+        person("R1", "红一", n[0], "户主")]))
+    assert only.missing_by_village == {"红星村": 1}
+    assert only.to_json()["missing_by_village"] == {"红星村": 1}
+
+
+# ------------------------------------------------------------------------------ health status
+@pytest.mark.parametrize(("text", "found"), [
+    ("高血压", ("hypertension",)), ("长期慢性病（高血压、糖尿病）", ("hypertension", "diabetes")),
+    ("患有2型糖尿病", ("diabetes",)), ("Ⅱ型糖尿病", ("diabetes",)), ("肺结核", ("tuberculosis",)),
+    ("精神病", ("severe_mental",)), ("重性精神障碍", ("severe_mental",)),
+    ("精神分裂症患者", ("severe_mental",)), ("脑梗", ("stroke",)), ("肺癌", ("cancer",)),
+    ("高血压,冠心病", ("hypertension", "chd")), ("健康", ()), ("长期慢性病", ()),
+    ("残疾", ()), ("患有大病", ()), ("", ()),
+])
+def test_health_words_name_conditions(text: str, found: tuple[str, ...]) -> None:
+    assert health_conditions(text) == found
+
+
+def test_health_status_is_a_suggestion_applied_only_when_accepted(
+        clinic: Clinic, tmp_path: Path) -> None:
+    n = [id_number(dt.date(1950, 1, 1 + i), "男女"[i % 2]) for i in range(4)]
+    people = [person("H1", "刘一", n[0], "户主", health="高血压"),
+              person("H1", "刘二", n[1], "配偶", health="长期慢性病（糖尿病、高血压）"),
+              person("H1", "刘三", n[2], "之子", health="长期慢性病"),
+              person("H1", "刘四", n[3], "之女", health="肺结核")]
+    path = write_roster(tmp_path / "r.xlsx", people)
+    dry = import_roster(clinic, path, dry_run=True)
+    suggested = [(s["name"], s["condition"], s["accepted"]) for s in dry.condition_suggestions]
+    assert suggested == [("刘一", "高血压", False), ("刘二", "2型糖尿病", False),
+                         ("刘二", "高血压", False), ("刘四", "肺结核", False)]
+    chosen = {s["key"] for s in dry.condition_suggestions if s["name"] in ("刘一", "刘二")}
+    report = import_roster(clinic, path, accept_conditions=chosen)
+    assert report.conditions_added == 3
+    liu1, liu2, liu3, liu4 = (resident_by_name(clinic, f"刘{k}") for k in "一二三四")
+    assert [c.code for c in clinic.conditions(liu1["id"])] == ["hypertension"]
+    assert liu1["notes"] == ""  # all of it became a condition
+    assert sorted(c.code for c in clinic.conditions(liu2["id"])) == ["diabetes", "hypertension"]
+    assert liu2["notes"] == ""  # 长期慢性病 names the kind, the conditions say which
+    assert "长期慢性病(糖尿病、高血压)" in clinic.conditions(liu2["id"])[0].notes
+    assert clinic.conditions(liu3["id"]) == [] and "长期慢性病" in liu3["notes"]
+    assert clinic.conditions(liu4["id"]) == [] and "肺结核" in liu4["notes"]  # not ticked
+    assert clinic.history("conditions", clinic.conditions(liu1["id"])[0].id)[0]["user"] == (
+        "测试员（名单导入）")
+    # Re-imported: recorded conditions are not suggested again; 刘四's still is.
+    again = import_roster(clinic, path, dry_run=True)
+    assert [(s["name"], s["code"], s["new_resident"]) for s in again.condition_suggestions] == [
+        ("刘四", "tuberculosis", False)]
+    assert import_roster(clinic, path, accept_conditions=True).conditions_added == 1
+    assert [c.code for c in clinic.conditions(liu4["id"])] == ["tuberculosis"]
+    assert resident_by_name(clinic, "刘四")["notes"] == liu4["notes"]  # notes never rewritten
+
+
+# ------------------------------------------------------------------------------ exports
+def test_exports_have_a_title_row_and_keep_ids_as_text(clinic: Clinic, village: Village,
+                                                       tmp_path: Path) -> None:
+    family = make_household(clinic, village.village_id, "001", head="张三")
+    rows = clinic.village_roster(village.village_id)
+    out = tmp_path / "roster.xlsx"
+    assert clinic.export_roster(out, rows) == 1
+    sheet = openpyxl.load_workbook(out).active
+    assert sheet is not None
+    values = list(sheet.iter_rows(values_only=True))
+    assert values[0][0] == "红星村 花名册 导出于2026-11-23 共1人"
+    assert values[1][:3] == ("户编号", "组", "姓名")
+    assert values[2][6] == clinic.resident(family.head_id).id_number
+    assert sheet.freeze_panes == "A3"
+    households = tmp_path / "households.xlsx"
+    assert clinic.export_households(households, clinic.village_households(
+        village.village_id)) == 1
+    values = list(openpyxl.load_workbook(households).active.iter_rows(values_only=True))
+    assert values[0][0] == "红星村 户名单 导出于2026-11-23 共1户"
+    assert values[1][0] == "户编号"
