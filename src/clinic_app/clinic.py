@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import platformdirs
 
 from clinic_app.domain import codes, followup, ids, pinyin, policy_local, schedule, validate
+from clinic_app.domain import fulfilment as fulfil  # contracts: 履约 rules
 from clinic_app.domain.models import (
     Checkup,
     Condition,
@@ -31,17 +32,17 @@ from clinic_app.domain.models import (
     Household,
     Place,
     Resident,
+    Team,
 )
 from clinic_app.domain.policy import PolicyError, PolicyLibrary, Profile, load_library
 from clinic_app.domain.policy_local import LocalProfileInfo
 from clinic_app.errors import ClinicError, DuplicateResident, NotFoundError, ValidationFailed
+from clinic_app.storage import contract_queries as contract_sql  # contracts
 from clinic_app.storage import db as storage_db
 from clinic_app.storage import followup_queries, policy_queries, queries
 from clinic_app.storage.store import NotFound, Store
 
 if TYPE_CHECKING:
-    from collections.abc import Collection  # roster import choices
-
     from clinic_app.progress import Progress
     from clinic_app.roster import ImportReport
 
@@ -591,6 +592,10 @@ class Clinic:
             person = self._live("residents", resident_id)
             store.update("residents", resident_id, {"status": status, "status_date": on,
                                                     "status_reason": reason})
+            # Contracts: 死亡/迁出 ends the contract in force with that reason and date (in this
+            # same transaction); restore_residence does not revive it — sign again if needed.
+            if self._end_contracts_on_leaving(store, resident_id, status, on, reason):
+                warnings.append("此人的家庭医生签约已随之解约")
             household = person["household_id"]
             if household and store.get("households", household)["head_id"] == resident_id:
                 warnings.append("此人是户主，请为这一户重新指定户主")
@@ -648,71 +653,509 @@ class Clinic:
     def conditions(self, resident_id: str) -> list[Condition]:
         return [Condition.from_row(r) for r in queries.conditions_of(self.store, resident_id)]
 
-    # ------------------------------------------------------------------ doctors, contracts
-    def add_team(self, name: str, phone: str = "", place_id: str | None = None) -> str:
-        if not name.strip():
-            raise ValidationFailed({"name": "团队名称不能为空"})
-        if (problem := validate.phone_problem(phone)) is not None:
-            raise ValidationFailed({"phone": problem})
+    # ------------------------------------------------------------------ 家庭医生签约 (contracts)
+    # Issue 5, contracts part. Teams and doctors; signing one resident or a whole household in
+    # one transaction; renewing; ending (解约); expiring and expired lists; 履约 (fulfilment)
+    # computed from the recorded services (domain/fulfilment.py). SQL lives in
+    # storage/contract_queries.py. The term and the package come from the policy profile on
+    # the start date, and the package is copied into the contract as signed: a later profile
+    # change does not rewrite what was promised on paper.
+    def add_team(self, name: str, phone: str = "", place_id: str | None = None, *,
+                 leader_id: str | None = None) -> str:
+        clean = self._check_team({"name": name, "phone": phone, "place_id": place_id,
+                                  "leader_id": leader_id})
         with self._write() as store:
-            return store.insert("teams", {"name": name, "phone": validate.clean_phone(phone),
-                                          "place_id": place_id})
+            return store.insert("teams", clean)
+
+    def update_team(self, team_id: str, **changes: Any) -> None:
+        unknown = set(changes) - {"name", "phone", "place_id", "leader_id"}
+        if unknown:
+            raise ValueError(f"unknown team fields {unknown}")
+        clean = self._check_team(changes)
+        with self._write() as store:
+            self._live("teams", team_id)
+            store.update("teams", team_id, clean)
+
+    def set_team_active(self, team_id: str, active: bool) -> None:
+        """停用 / 启用 a team: a stopped team is not offered for new contracts; its old
+        contracts and doctors stay as they are."""
+        with self._write() as store:
+            self._live("teams", team_id)
+            store.update("teams", team_id, {"active": int(active)})
+
+    def team(self, team_id: str) -> Team:
+        return Team.from_row(self._get("teams", team_id))
+
+    def team_list(self, *, include_inactive: bool = True) -> list[dict[str, Any]]:
+        return contract_sql.teams(self.store, include_inactive=include_inactive)
+
+    def _check_team(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        clean = dict(values)
+        problems = {}
+        if "name" in clean:
+            clean["name"] = " ".join(str(clean["name"] or "").split())
+            if not clean["name"]:
+                problems["name"] = "团队名称不能为空"
+        if "phone" in clean:
+            if (problem := validate.phone_problem(clean["phone"])) is not None:
+                problems["phone"] = problem
+            clean["phone"] = validate.clean_phone(clean["phone"])
+        if clean.get("place_id"):
+            self._live("places", clean["place_id"])
+        if clean.get("leader_id"):
+            self._live("doctors", clean["leader_id"])
+        if problems:
+            raise ValidationFailed(problems)
+        return clean
 
     def add_doctor(self, name: str, *, role: str = "village_doctor", phone: str = "",
                    team_id: str | None = None, place_id: str | None = None) -> str:
-        if not name.strip():
-            raise ValidationFailed({"name": "医生姓名不能为空"})
-        if (problem := validate.phone_problem(phone)) is not None:
-            raise ValidationFailed({"phone": problem})
+        clean = self._check_doctor({"name": name, "role": role, "phone": phone,
+                                    "team_id": team_id, "place_id": place_id})
         with self._write() as store:
-            return store.insert("doctors", {"name": name, "role": role,
-                                            "phone": validate.clean_phone(phone),
-                                            "team_id": team_id, "place_id": place_id})
+            return store.insert("doctors", clean)
+
+    def update_doctor(self, doctor_id: str, **changes: Any) -> None:
+        unknown = set(changes) - {"name", "role", "phone", "team_id", "place_id"}
+        if unknown:
+            raise ValueError(f"unknown doctor fields {unknown}")
+        clean = self._check_doctor(changes)
+        with self._write() as store:
+            self._live("doctors", doctor_id)
+            store.update("doctors", doctor_id, clean)
+
+    def set_doctor_active(self, doctor_id: str, active: bool) -> list[str]:
+        """停用 / 启用 a doctor (left, retired). Returns warnings: contracts still in force
+        stay with the doctor until renewed with someone else."""
+        with self._write() as store:
+            self._live("doctors", doctor_id)
+            store.update("doctors", doctor_id, {"active": int(active)})
+        held = next((d["contracts"] for d in contract_sql.doctors(self.store, self.today())
+                     if d["id"] == doctor_id), 0)
+        if not active and held:
+            return [f"该医生仍有 {held} 份在约签约，续约时请改签其他医生"]
+        return []
 
     def doctor(self, doctor_id: str) -> Doctor:
         return Doctor.from_row(self._get("doctors", doctor_id))
 
-    def sign_contract(self, resident_id: str, *, team_id: str | None, doctor_id: str | None,
-                      package_code: str, start_on: dt.date, agreement_no: str = "") -> str:
-        profile = self.profile
-        package = profile.package(package_code, start_on)
+    def doctor_list(self, *, include_inactive: bool = True,
+                team_id: str | None = None) -> list[dict[str, Any]]:
+        """Doctors with team, place and the number of contracts they hold today."""
+        return contract_sql.doctors(self.store, self.today(),
+                                        include_inactive=include_inactive, team_id=team_id)
+
+    def _check_doctor(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        clean = dict(values)
+        problems = {}
+        if "name" in clean:
+            clean["name"] = validate.clean_name(clean["name"])
+            if not clean["name"]:
+                problems["name"] = "医生姓名不能为空"
+        if "role" in clean and clean["role"] not in codes.DOCTOR_ROLES:
+            problems["role"] = f"未知的医生类别 {clean['role']}"
+        if "phone" in clean:
+            if (problem := validate.phone_problem(clean["phone"])) is not None:
+                problems["phone"] = problem
+            clean["phone"] = validate.clean_phone(clean["phone"])
+        if clean.get("team_id"):
+            self._live("teams", clean["team_id"])
+        if clean.get("place_id"):
+            self._live("places", clean["place_id"])
+        if problems:
+            raise ValidationFailed(problems)
+        return clean
+
+    def contract_end_on(self, start_on: dt.date) -> dt.date:
+        """The last day of a contract starting on start_on (the profile's term)."""
+        months = self.profile.value("contract.term_months", start_on)
+        return add_months(start_on, months) - dt.timedelta(days=1)
+
+    def default_package(self, resident_id: str, on: dt.date | None = None) -> str:
+        """The package to offer: chronic patients get the profile's package coded "chronic"
+        (when it has one), everyone else its first package."""
+        on = on or self.today()
+        packages = self.profile.packages(on)
+        chronic = set(self.profile.value("diseases.chronic", on, ()) or ()) | set(
+            codes.CHRONIC_CONDITIONS)
+        patient = any(c.code in chronic and c.status == "active"
+                      for c in self.conditions(resident_id))
+        if patient and any(p.code == "chronic" for p in packages):
+            return "chronic"
+        return packages[0].code if packages else ""
+
+    def contract_defaults(self, resident_id: str) -> dict[str, Any]:
+        """Team and doctor to offer: the resident's last contract, else the household's."""
+        person = self.resident(resident_id)
+        mine = self.contracts(resident_id)
+        candidates = list(reversed(mine))
+        if not candidates and person.household_id:
+            for member in self.members(person.household_id):
+                candidates += self.contracts(member.id)
+            candidates.sort(key=lambda c: c.start_on or dt.date.min, reverse=True)
+        live = {d["id"] for d in self.doctor_list(include_inactive=False)}
+        for contract in candidates:
+            if contract.doctor_id in live:
+                return {"team_id": contract.team_id, "doctor_id": contract.doctor_id}
+        return {"team_id": None, "doctor_id": None}
+
+    def _package_services(self, package_code: str, start_on: dt.date) -> list[dict[str, Any]]:
+        package = self.profile.package(package_code, start_on)
         if package is None:
-            known = "、".join(p.code for p in profile.packages(start_on))
+            known = "、".join(f"{p.name}（{p.code}）" for p in self.profile.packages(start_on))
             raise ValidationFailed({"package_code": f"服务包 {package_code} 不在当前政策配置中"
                                                     f"（可选：{known}）"})
-        months = profile.value("contract.term_months", start_on)
-        end_on = add_months(start_on, months) - dt.timedelta(days=1)
-        services = [{"code": s.code, "name": s.name, "times": s.times} for s in package.services]
+        return [{"code": s.code, "name": s.name, "times": s.times} for s in package.services]
+
+    def _check_assignment(self, team_id: str | None, doctor_id: str | None
+                          ) -> tuple[str | None, str | None]:
+        """A live, active team and doctor that belong together; the doctor's team fills in a
+        missing team."""
+        if doctor_id:
+            doctor = self._live("doctors", doctor_id)
+            if not doctor["active"]:
+                raise ValidationFailed({"doctor_id": f"医生 {doctor['name']} 已停用，"
+                                                     "请选择其他医生"})
+            if team_id and doctor["team_id"] and doctor["team_id"] != team_id:
+                team = self._live("teams", team_id)
+                raise ValidationFailed({"doctor_id": f"医生 {doctor['name']} 不在"
+                                                     f"“{team['name']}”中"})
+            team_id = team_id or doctor["team_id"]
+        if team_id:
+            team = self._live("teams", team_id)
+            if not team["active"]:
+                raise ValidationFailed({"team_id": f"团队“{team['name']}”已停用，请选择其他团队"})
+        return team_id, doctor_id
+
+    def _signing_problem(self, person: Mapping[str, Any], start_on: dt.date, end_on: dt.date,
+                         exclude_id: str | None = None) -> str | None:
+        """Why this person cannot take a contract for start_on..end_on, or None."""
+        if person["deleted"]:
+            return f"{person['name']} 的档案已删除"
+        if person["status"] != "active":
+            state = codes.label(codes.RESIDENT_STATUS, person["status"])
+            return f"{person['name']} 已{state}，不能签约"
+        for other in contract_sql.overlapping(self.store, person["id"], start_on, end_on,
+                                                  exclude_id):
+            return (f"{person['name']} 已有签约（{other['start_on']} 至 {other['end_on']}），"
+                    "与新签约的期限重叠；请到期后续约，或先解约")
+        return None
+
+    def _check_agreement_no(self, agreement_no: str, people: list[Mapping[str, Any]]) -> None:
+        """A paper agreement number belongs to one household (or one person without one)."""
+        if not agreement_no:
+            return
+        mine = {p["household_id"] or p["id"] for p in people}
+        for holder in contract_sql.agreement_holders(self.store, agreement_no):
+            if (holder["household_id"] or holder["resident_id"]) not in mine:
+                raise ValidationFailed({"agreement_no": f"协议书编号 {agreement_no} 已用于 "
+                                                        f"{holder['name']} 的签约，请核对纸质协议"})
+
+    def sign_contract(self, resident_id: str, *, team_id: str | None, doctor_id: str | None,
+                      package_code: str, start_on: dt.date, agreement_no: str = "",
+                      renewed_from_id: str | None = None) -> str:
+        """Sign one resident; refused for people off the register and overlapping terms."""
+        return self._sign([resident_id], {resident_id: package_code}, team_id=team_id,
+                          doctor_id=doctor_id, start_on=start_on, agreement_no=agreement_no,
+                          renewed_from_id=renewed_from_id)[0]
+
+    def signing_candidates(self, household_id: str,
+                           start_on: dt.date | None = None) -> list[dict[str, Any]]:
+        """Every member of a household with whether they can sign from start_on, why not,
+        and the package to offer them (全户签约)."""
+        start_on = start_on or self.today()
+        end_on = self.contract_end_on(start_on)
+        out = []
+        for member in queries.household_members(self.store, household_id):
+            problem = self._signing_problem(member, start_on, end_on)
+            out.append({"id": member["id"], "name": member["name"],
+                        "relation": member["relation"], "sex": member["sex"],
+                        "status": member["status"], "eligible": problem is None,
+                        "reason": problem or "",
+                        "package_code": self.default_package(member["id"], start_on)})
+        return out
+
+    def sign_household(self, household_id: str, packages: Mapping[str, str], *,
+                       team_id: str | None, doctor_id: str | None, start_on: dt.date,
+                       agreement_no: str = "") -> list[str]:
+        """全户签约: sign the chosen members ({resident id: package code}) in one transaction,
+        all or none; one paper agreement for the household. Returns the contract ids."""
+        self._live("households", household_id)
+        if not packages:
+            raise ValidationFailed({"residents": "请至少选择一位成员"})
+        for resident_id in packages:
+            if self._get("residents", resident_id)["household_id"] != household_id:
+                raise ValidationFailed({"residents": "所选的人不是本户成员"})
+        return self._sign(list(packages), packages, team_id=team_id, doctor_id=doctor_id,
+                          start_on=start_on, agreement_no=agreement_no)
+
+    def _sign(self, resident_ids: list[str], packages: Mapping[str, str], *,
+              team_id: str | None, doctor_id: str | None, start_on: dt.date,
+              agreement_no: str = "", renewed_from_id: str | None = None) -> list[str]:
+        agreement_no = agreement_no.strip()
+        end_on = self.contract_end_on(start_on)
+        services = {code: self._package_services(code, start_on)
+                    for code in set(packages.values())}
+        team_id, doctor_id = self._check_assignment(team_id, doctor_id)
+        signed_on = self.today() if start_on >= self.today() else start_on
         with self._write() as store:
-            return store.insert("contracts", {
-                "resident_id": resident_id, "team_id": team_id, "doctor_id": doctor_id,
-                "profile_id": profile.id, "package_code": package_code, "services": services,
-                "signed_on": self.today() if start_on >= self.today() else start_on,
-                "start_on": start_on, "end_on": end_on, "agreement_no": agreement_no})
+            # Checked inside the transaction: nobody can sign the same person in between.
+            people = [self._get("residents", rid) for rid in resident_ids]
+            problems = [p for p in (self._signing_problem(person, start_on, end_on)
+                                    for person in people) if p]
+            if problems:
+                raise ValidationFailed({"residents": "；".join(problems)})
+            self._check_agreement_no(agreement_no, people)
+            return store.insert_many("contracts", [{
+                "resident_id": rid, "team_id": team_id, "doctor_id": doctor_id,
+                "profile_id": self.profile.id, "package_code": packages[rid],
+                "services": services[packages[rid]], "signed_on": signed_on,
+                "start_on": start_on, "end_on": end_on, "agreement_no": agreement_no,
+                "renewed_from_id": renewed_from_id} for rid in resident_ids])
+
+    def renew_contract(self, contract_id: str, *, team_id: str | None = None,
+                       doctor_id: str | None = None, package_code: str | None = None,
+                       agreement_no: str = "") -> str:
+        """续约: a new contract from the day after the old one ends, linked to it. Team,
+        doctor and package default to the old contract's."""
+        old = Contract.from_row(self._live("contracts", contract_id))
+        assert old.end_on is not None
+        if old.ended_on is not None:
+            raise ValidationFailed({"contract": f"这份签约已于 {old.ended_on} 解约，不能续约；"
+                                                "如需继续服务请重新签约"})
+        if (renewal := contract_sql.renewal_of(self.store, contract_id)) is not None:
+            raise ValidationFailed({"contract": f"这份签约已续约（{renewal['start_on']} 起）"})
+        start_on = old.end_on + dt.timedelta(days=1)
+        code = package_code or old.package_code
+        if self.profile.package(code, start_on) is None and package_code is None:
+            raise ValidationFailed({"package_code": f"原服务包 {code} 已不在当前政策配置中，"
+                                                    "请选择新的服务包"})
+        if team_id is None and doctor_id is None:
+            team_id, doctor_id = old.team_id, old.doctor_id
+        return self.sign_contract(old.resident_id, team_id=team_id, doctor_id=doctor_id,
+                                  package_code=code, start_on=start_on,
+                                  agreement_no=agreement_no, renewed_from_id=contract_id)
+
+    def end_contract(self, contract_id: str, reason: str, on: dt.date, note: str = "") -> None:
+        """解约 (death, moved, refused, other) from a date; a renewal signed in advance is
+        cancelled with it. The contract and what was delivered stay on record."""
+        problems = {}
+        if reason not in codes.CONTRACT_END_REASONS:
+            problems["reason"] = f"未知的解约原因 {reason}"
+        elif reason == "other" and not note.strip():
+            problems["note"] = "解约原因为“其他”时请写明原因"
+        if on > self.today():
+            problems["ended_on"] = "解约日期不能晚于今天"
+        if problems:
+            raise ValidationFailed(problems)
+        with self._write() as store:
+            contract = self._live("contracts", contract_id)
+            if contract["ended_on"]:
+                raise ValidationFailed({"contract": f"这份签约已于 {contract['ended_on']} 解约"})
+            if on.isoformat() > contract["end_on"]:
+                raise ValidationFailed({"ended_on": f"这份签约已于 {contract['end_on']} 到期，"
+                                                    "无需解约"})
+            if on.isoformat() < min(contract["start_on"], contract["signed_on"]):
+                raise ValidationFailed({"ended_on": f"解约日期不能早于签约日期 "
+                                                    f"{contract['signed_on']}"})
+            chain = [contract_id]
+            while (renewal := contract_sql.renewal_of(store, chain[-1])) is not None:
+                chain.append(renewal["id"])
+            for row_id in chain:
+                if not store.get("contracts", row_id)["ended_on"]:
+                    store.update("contracts", row_id, {"ended_on": on, "end_reason": reason,
+                                                       "end_note": note.strip()})
+
+    def _end_contracts_on_leaving(self, store: Store, resident_id: str, status: str,
+                                  on: dt.date, reason: str) -> int:
+        """Called inside end_residence's transaction: 死亡/迁出 ends every contract in force
+        on that day or signed to start later, with that reason and date. Returns how many."""
+        code = {"deceased": "death", "moved": "moved"}[status]
+        ended = contract_sql.open_contracts(store, resident_id, on)
+        for row in ended:
+            store.update("contracts", row["id"], {
+                "ended_on": on, "end_reason": code,
+                "end_note": f"登记{codes.RESIDENT_STATUS[status]}时自动解约"
+                            + (f"：{reason}" if reason else "")})
+        return len(ended)
+
+    def contract(self, contract_id: str) -> Contract:
+        return Contract.from_row(self._get("contracts", contract_id))
 
     def contracts(self, resident_id: str) -> list[Contract]:
         return [Contract.from_row(r)
                 for r in queries.rows_of(self.store, "contracts", "resident_id", resident_id,
                                          "start_on")]
 
+    def expiring_soon(self, as_of: dt.date | None = None, *,
+                      village_id: str | None = None) -> list[dict[str, Any]]:
+        """Unrenewed contracts ending within the profile's reminder window (not yet ended)."""
+        as_of = as_of or self.today()
+        days = self.profile.value("contract.expiring_soon_days", as_of, 30)
+        rows = contract_sql.expiring(self.store, as_of, as_of + dt.timedelta(days=days),
+                                         village_id=village_id)
+        return self._contract_list(rows, as_of)
+
+    def expired_contracts(self, as_of: dt.date | None = None, *,
+                          village_id: str | None = None) -> list[dict[str, Any]]:
+        """Unrenewed contracts whose term is over (the person is still on the register)."""
+        as_of = as_of or self.today()
+        return self._contract_list(
+            contract_sql.expired(self.store, as_of, village_id=village_id), as_of)
+
+    def _contract_list(self, rows: list[dict[str, Any]], as_of: dt.date
+                       ) -> list[dict[str, Any]]:
+        names = {p.code: p.name for p in self.profile.packages(as_of)}
+        for row in rows:
+            row["days_left"] = (dt.date.fromisoformat(row["end_on"]) - as_of).days
+            row["package"] = names.get(row["package_code"], row["package_code"])
+            birth = dt.date.fromisoformat(row["birth_date"]) if row["birth_date"] else None
+            row["age"] = ids.age_on(birth, as_of) if birth else None
+        return rows
+
+    def record_service(self, resident_id: str, service_code: str, on: dt.date, *,
+                       doctor_id: str | None = None, method: str = "", note: str = "") -> str:
+        """Record one contracted service that has no form of its own (健康教育, 健康咨询,
+        转诊, 送药 …); follow-ups and checkups are recorded on their own forms."""
+        problems = {}
+        if service_code not in fulfil.SERVICE_NAMES or service_code in fulfil.FROM_OWN_FORMS:
+            allowed = "、".join(v for k, v in fulfil.SERVICE_NAMES.items()
+                               if k not in fulfil.FROM_OWN_FORMS)
+            problems["service_code"] = f"这里只能登记：{allowed}（随访和体检请填写对应的表）"
+        if on > self.today():
+            problems["service_on"] = "服务日期不能晚于今天"
+        if problems:
+            raise ValidationFailed(problems)
+        with self._write() as store:
+            person = self._live("residents", resident_id)
+            if doctor_id:
+                self._live("doctors", doctor_id)
+            if person["status"] != "active" and person["status_date"] and \
+                    on.isoformat() > person["status_date"]:
+                state = codes.label(codes.RESIDENT_STATUS, person["status"])
+                raise ValidationFailed({"service_on": f"{person['name']} 已于 "
+                                                      f"{person['status_date']} {state}"})
+            return store.insert("service_records", {
+                "resident_id": resident_id, "service_code": service_code, "service_on": on,
+                "doctor_id": doctor_id, "method": method, "note": note.strip()})
+
+    def delete_service_record(self, record_id: str, reason: str) -> None:
+        """Withdraw a service recorded by mistake (a tombstone; the history keeps it)."""
+        if not reason.strip():
+            raise ValidationFailed({"reason": "请写明删除的原因"})
+        with self._write() as store:
+            self._live("service_records", record_id)
+            store.soft_delete("service_records", record_id, reason.strip())
+
+    def service_records(self, resident_id: str) -> list[dict[str, Any]]:
+        return contract_sql.service_records(self.store, resident_id)
+
+    def fulfilment(self, contract_id: str, as_of: dt.date | None = None
+                   ) -> list[fulfil.Item]:
+        """履约 of one contract: each promised service with promised, done and status."""
+        row = self._get("contracts", contract_id)
+        return self._fulfil([row], as_of or self.today())[contract_id]
+
+    def village_fulfilment(self, as_of: dt.date | None = None, *,
+                           village_id: str | None = None,
+                           progress: Progress | None = None) -> dict[str, Any]:
+        """签约一人履约一人、签约一项履约一项 per village over the contracts in force on as_of:
+        {"as_of", "villages": [{village, contracts, items, item_rate, …}], "total": {…}}."""
+        as_of = as_of or self.today()
+        rows = contract_sql.in_force(self.store, as_of, village_id=village_id)
+        tallies: dict[str, fulfil.Tally] = {}
+        names: dict[str, str] = {}
+        total = fulfil.Tally()
+        chunk = 5000
+        for start in range(0, len(rows), chunk):
+            if progress is not None:
+                progress.update(start, len(rows), "正在统计履约情况")
+            part = rows[start:start + chunk]
+            results = self._fulfil(part, as_of)
+            for row in part:
+                key = row["village_id"] or ""
+                names[key] = row["village"] or "（未归户）"
+                items = results[row["id"]]
+                tallies.setdefault(key, fulfil.Tally()).add(items)
+                total.add(items)
+        villages = [{"village_id": key or None, "village": names[key], **tally.to_dict()}
+                    for key, tally in sorted(tallies.items(), key=lambda kv: names[kv[0]])]
+        return {"as_of": as_of.isoformat(), "villages": villages, "total": total.to_dict()}
+
+    def _fulfil(self, rows: list[dict[str, Any]], as_of: dt.date
+                ) -> dict[str, list[fulfil.Item]]:
+        """Fulfilment of several contract rows, from one batch of queries."""
+        if not rows:
+            return {}
+        terms = {}
+        for row in rows:
+            terms[row["id"]] = fulfil.Term(
+                dt.date.fromisoformat(row["start_on"]), dt.date.fromisoformat(row["end_on"]),
+                dt.date.fromisoformat(row["ended_on"]) if row["ended_on"] else None, as_of)
+        since = min(t.start_on for t in terms.values())
+        until = max(min(t.last_day, as_of) for t in terms.values())
+        inputs = contract_sql.fulfilment_inputs(
+            self.store, [r["resident_id"] for r in rows], since, max(since, until))
+        by_resident: dict[str, dict[str, list[Any]]] = {}
+
+        def bucket(rid: str, kind: str) -> list[Any]:
+            return by_resident.setdefault(rid, {}).setdefault(kind, [])
+
+        day = dt.date.fromisoformat
+        for r in inputs["visits"]:
+            bucket(r["resident_id"], "visits").append(fulfil.Visit(
+                day(r["visit_date"]), r["form"], r["method"] or "", r["referral_to"] or ""))
+        for r in inputs["checkups"]:
+            bucket(r["resident_id"], "checkups").append(day(r["checkup_date"]))
+        for r in inputs["deliveries"]:
+            bucket(r["resident_id"], "deliveries").append(day(r["delivered_on"]))
+        for r in inputs["records"]:
+            bucket(r["resident_id"], "records").append((r["service_code"], day(r["service_on"])))
+        for r in inputs["conditions"]:
+            bucket(r["resident_id"], "conditions").append(r)
+        out = {}
+        for row in rows:
+            term = terms[row["id"]]
+            mine = by_resident.get(row["resident_id"], {})
+            profile = self._contract_profile(row["profile_id"])
+            per_year = {}
+            for condition in mine.get("conditions", []):
+                code = condition["code"]
+                key = fulfil.per_year_key(code)
+                managed = (condition["status"] == "active" or
+                           (condition["closed_on"] or "") >= term.start_on.isoformat()) and \
+                    (condition["diagnosed_on"] or "") <= term.last_day.isoformat()
+                if managed and key is not None:
+                    per_year[code] = profile.value(key, term.start_on) or 0
+            services = row["services"]
+            if isinstance(services, str):
+                services = json.loads(services)
+            events = fulfil.Events(mine.get("visits", ()), mine.get("checkups", ()),
+                                       mine.get("deliveries", ()), mine.get("records", ()))
+            out[row["id"]] = fulfil.contract_items(services, term, per_year, events)
+        return out
+
+    def _contract_profile(self, profile_id: str) -> Profile:
+        """The profile a contract was signed under (its promises), else the current one."""
+        return self.library.get(profile_id) if profile_id in self.library else self.profile
+
     # ------------------------------------------------------------------ roster import
     def import_roster(self, path: Path | str, *, village: str | None = None,
                       dry_run: bool = False, progress: Progress | None = None,
                       mapping: Mapping[str, int] | None = None, header_row: int | None = None,
-                      sheet: str | None = None, overwrite_local: bool | Collection[str] = False,
-                      accept_conditions: bool | Collection[str] = False) -> ImportReport:
-        """Import (or re-import) the poverty office's roster (扶贫办名单) in one transaction.
-
-        Local edits win: see roster.import_roster for overwrite_local and accept_conditions.
-        """
+                      sheet: str | None = None) -> ImportReport:
+        """Import (or re-import) the poverty office's roster (扶贫办名单) in one transaction."""
         from clinic_app import roster  # roster imports this module: keep the cycle lazy
 
-        # Changes land in the history as made by the roster, not typed by the doctor
-        # (roster.import_roster marks the change-log user; local edits are told apart by it).
-        return roster.import_roster(self, path, village=village, dry_run=dry_run,
-                                    progress=progress, mapping=mapping, header_row=header_row,
-                                    sheet=sheet, overwrite_local=overwrite_local,
-                                    accept_conditions=accept_conditions)
+        # Changes land in the history as made by the roster, not typed by the doctor.
+        user = self.store.user
+        self.store.user = f"{user}（名单导入）" if user else "名单导入"
+        try:
+            return roster.import_roster(self, path, village=village, dry_run=dry_run,
+                                        progress=progress, mapping=mapping,
+                                        header_row=header_row, sheet=sheet)
+        finally:
+            self.store.user = user
 
     # ------------------------------------------------------------------ 今日待办
     def work_list(self, as_of: dt.date | None = None, *, village_id: str | None = None,
@@ -814,15 +1257,9 @@ class Clinic:
 
     def expiring_contracts(self, as_of: dt.date | None = None, *,
                            village_id: str | None = None) -> list[dict[str, Any]]:
-        """Contracts ending within the profile's reminder window (or already ended), unrenewed."""
-        as_of = as_of or self.today()
-        days = self.profile.value("contract.expiring_soon_days", as_of, 30)
-        rows = queries.expiring_contracts(self.store,
-                                          (as_of + dt.timedelta(days=days)).isoformat(),
-                                          village_id=village_id)
-        for row in rows:
-            row["days_left"] = (dt.date.fromisoformat(row["end_on"]) - as_of).days
-        return rows
+        """Contracts ending within the profile's reminder window, unrenewed."""
+        # Contracts: expired ones are no longer mixed in; see expired_contracts().
+        return self.expiring_soon(as_of, village_id=village_id)
 
     # ------------------------------------------------------------------ pages and lists
     def resident_detail(self, resident_id: str, recent: int = 10) -> ResidentDetail:
@@ -869,37 +1306,27 @@ class Clinic:
 
     def export_roster(self, path: Path | str, rows: list[dict[str, Any]],
                       title: str = "居民名单") -> int:
-        """Write roster rows (from search or village_roster) to .xlsx, full ID numbers,
-        under a title row (红星村 花名册 导出于2026-11-23 共N人)."""
-        from clinic_app.export import list_title, write_xlsx
+        """Write roster rows (from search or village_roster) to .xlsx, full ID numbers."""
+        from clinic_app.export import write_xlsx
 
         headers = ["户编号", "组", "姓名", "与户主关系", "性别", "年龄", "身份证号", "电话",
                    "人员类别", "慢病", "签约状态", "状态"]
-        villages = {r.get("village") or "" for r in rows}
-        village = villages.pop() if len(villages) == 1 else ""
-        heading = list_title(village, "花名册" if village else title, self.today(), len(rows))
         return write_xlsx(path, title, headers, (
             [r["household_no"], r["group_name"], r["name"], r["relation"], r["sex"], r["age"],
              r["id_number"], r["phone"], codes.label(codes.POVERTY_CATEGORIES,
                                                      r["poverty_category"]),
              "、".join(r["conditions"]),
              codes.label(codes.CONTRACT_STATUS, r["contract_status"]),
-             codes.label(codes.RESIDENT_STATUS, r["status"])] for r in rows), title=heading)
+             codes.label(codes.RESIDENT_STATUS, r["status"])] for r in rows))
 
     def export_households(self, path: Path | str, rows: list[dict[str, Any]],
                           title: str = "户名单") -> int:
-        """Households of a village to .xlsx under a title row (红星村 户名单 导出于… 共N户)."""
-        from clinic_app.export import list_title, write_xlsx
-        from clinic_app.storage import roster_queries
+        from clinic_app.export import write_xlsx
 
         headers = ["户编号", "组", "户主", "户主电话", "在册人数", "慢病人数", "地址"]
-        villages = roster_queries.village_names_of_households(self.store,
-                                                              [r["id"] for r in rows])
-        heading = list_title(villages[0] if len(villages) == 1 else "", title, self.today(),
-                             len(rows), "户")
         return write_xlsx(path, title, headers, (
             [r["household_no"], r["group_name"], r["head_name"], r["head_phone"],
-             r["members"], r["patients"], r["address"]] for r in rows), title=heading)
+             r["members"], r["patients"], r["address"]] for r in rows))
 
     def summaries(self, resident_ids: list[str]) -> list[dict[str, Any]]:
         """Display rows (name, age, masked ID, village, head, conditions, contract status)."""

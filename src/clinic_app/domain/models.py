@@ -137,6 +137,7 @@ class Team(Record):
     phone: str = ""
     place_id: str | None = None
     leader_id: str | None = None
+    active: bool = True  # m0007 (contracts): a team can be stopped like a doctor
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,7 @@ class Contract(Record):
     ended_on: dt.date | None = None
     end_reason: str = ""
     renewed_from_id: str | None = None
+    end_note: str = ""  # m0007 (contracts): why, in words, beside the coded end_reason
 
     _date_fields = ("signed_on", "start_on", "end_on", "ended_on")
     _json_fields = ("services",)

@@ -41,6 +41,7 @@ SYNCED_TABLES = (
     "print_log",
     "clinic_settings",  # m0004: settings that travel with sync (chosen profile, clinic name)
     "local_profiles",  # m0004: the township's own policy profiles (TOML text)
+    "service_records",  # m0007: contracted services with no form of their own
 )
 
 
@@ -357,3 +358,29 @@ def m0004_policy_settings(db: sqlite_utils.Database) -> None:
             {"key": key.removeprefix("setting."), "value": value,
              "place_id": townships[0] if len(townships) == 1 else None}
             for key, value in moves])
+
+
+@MIGRATIONS(name="m0007_service_records")
+def m0007_service_records(db: sqlite_utils.Database) -> None:
+    """家庭医生签约 (contracts): services with no form of their own, and what ending needs.
+
+    ``service_records`` holds one row per contracted service delivered that has no record
+    elsewhere (health education, consultation, …) so 履约 (fulfilment) can be counted from
+    data; follow-ups, checkups, referrals and deliveries are counted from their own tables.
+    It syncs. The same migration lets a team be deactivated (``teams.active``, as doctors
+    already can) and keeps the free-text note of why a contract ended beside its coded reason
+    (``contracts.end_note``).
+    """
+    db.execute(_table("service_records", """
+        resident_id TEXT NOT NULL REFERENCES residents(id),
+        service_code TEXT NOT NULL,
+        service_on TEXT NOT NULL,
+        doctor_id TEXT REFERENCES doctors(id),
+        method TEXT NOT NULL DEFAULT '',
+        note TEXT NOT NULL DEFAULT ''
+    """))
+    db.execute("CREATE INDEX service_records_resident ON service_records(resident_id, service_on)")
+    db.execute("CREATE INDEX service_records_doctor_id ON service_records(doctor_id)")
+    db.execute("CREATE INDEX service_records_sync ON service_records(device_id, change_seq)")
+    db.execute("ALTER TABLE teams ADD COLUMN active INTEGER NOT NULL DEFAULT 1")
+    db.execute("ALTER TABLE contracts ADD COLUMN end_note TEXT NOT NULL DEFAULT ''")

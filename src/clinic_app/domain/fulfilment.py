@@ -1,0 +1,277 @@
+"""履约 (contract fulfilment): each promised service of a contract against what was recorded.
+
+签约一人，履约一人；签约一项，履约一项 (002): a contract names a service package, each service
+with how many times a year it is promised (0 = on demand). This module compares every promise
+with the services recorded during the contract's term, as pure functions over plain values
+(no storage, no Qt), so each rule is tested with a fixed clock:
+
+* F1 the term counted is ``start_on`` .. ``end_on`` (or the day before ``ended_on`` when the
+  contract was ended early), cut at ``as_of``; records outside it do not count.
+* F2 a yearly number is scaled to the term's length (a 12-month term promises it once).
+* F3 follow-ups: one promise per managed condition, the number a year from the policy profile
+  (``followup.per_year.<condition>``: 4 nationally, 6 under 中卫 2018), not the package's
+  generic number; a combined hypertension + diabetes form counts for both; hypertension and
+  diabetes count face-to-face visits only (clinic or home — the spec says 面对面), one per
+  day. Corrected (superseded) and deleted visits are left out by the query.
+* F4 checkups from the checkup records, referrals from follow-ups that name a referral
+  institution plus referrals recorded as services, medicine delivery from delivery days
+  plus recorded deliveries; every other service from ``service_records``.
+* F5 status: done when done ≥ promised; while the term runs, behind when done is below the
+  promise pro rata to date, else on track; after the term, missed; after an early end,
+  stopped; promises of 0 are on demand (the count is shown, nothing is owed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from clinic_app.domain.codes import CHRONIC_CONDITIONS
+from clinic_app.domain.policy import RULES, SERVICE_CODES
+
+# Service codes a package may promise, with their Chinese names (from the policy format).
+SERVICE_NAMES = SERVICE_CODES
+
+# Conditions whose yearly follow-up promise the spec defines as face-to-face visits.
+FACE_TO_FACE_ONLY = ("hypertension", "diabetes")
+FACE_TO_FACE_METHODS = ("clinic", "home")
+
+# Which conditions a follow-up form covers (the national forms; combined = both).
+FORM_CONDITIONS = {
+    "hypertension": ("hypertension",),
+    "diabetes": ("diabetes",),
+    "combined": ("hypertension", "diabetes"),
+    "tuberculosis": ("tuberculosis",),
+    "severe_mental": ("severe_mental",),
+}
+
+# Services counted from other tables; everything else comes from service_records.
+FROM_OWN_FORMS = ("follow_up", "checkup")
+
+def per_year_key(condition: str) -> str | None:
+    """The profile rule giving a condition's follow-ups a year, if the rules define one."""
+    key = f"followup.per_year.{condition}"
+    return key if key in RULES else None
+
+
+ITEM_STATUS = {
+    "done": "已完成",
+    "on_track": "进行中",
+    "behind": "落后进度",
+    "missed": "未完成",
+    "stopped": "已解约",
+    "on_demand": "按需提供",
+    "not_applicable": "不适用",
+}
+
+
+@dataclass(frozen=True)
+class Visit:
+    """What fulfilment needs of one current follow-up."""
+
+    visit_date: dt.date
+    form: str
+    method: str = "clinic"
+    referral_to: str = ""
+
+
+@dataclass(frozen=True)
+class Events:
+    """A resident's dated records that may fulfil a contract."""
+
+    visits: Sequence[Visit] = ()
+    checkups: Sequence[dt.date] = ()
+    deliveries: Sequence[dt.date] = ()
+    records: Sequence[tuple[str, dt.date]] = ()  # (service code, date) from service_records
+
+
+@dataclass(frozen=True)
+class Term:
+    """The days a contract was in force, and the day fulfilment is judged on."""
+
+    start_on: dt.date
+    end_on: dt.date
+    ended_on: dt.date | None
+    as_of: dt.date
+
+    @property
+    def last_day(self) -> dt.date:
+        """The last day in force (F1): the day before an early end, else the end date."""
+        if self.ended_on is not None and self.ended_on <= self.end_on:
+            return max(self.ended_on - dt.timedelta(days=1), self.start_on - dt.timedelta(days=1))
+        return self.end_on
+
+    @property
+    def ended_early(self) -> bool:
+        return self.ended_on is not None and self.ended_on <= self.end_on \
+            and self.ended_on <= self.as_of
+
+    @property
+    def over(self) -> bool:
+        return self.as_of > self.last_day
+
+    @property
+    def months(self) -> int:
+        """The agreed term in whole months (a 12-month term is 365 or 366 days)."""
+        return max(1, round(((self.end_on - self.start_on).days + 1) / 30.44))
+
+    def counts(self, day: dt.date) -> bool:
+        return self.start_on <= day <= min(self.last_day, self.as_of)
+
+    def share_elapsed(self) -> float:
+        """How much of the agreed term has passed by as_of (0..1)."""
+        total = (self.end_on - self.start_on).days + 1
+        elapsed = (min(self.as_of, self.end_on) - self.start_on).days + 1
+        return min(1.0, max(0.0, elapsed / total))
+
+
+@dataclass(frozen=True)
+class Item:
+    """One promise of a contract and how far it is kept."""
+
+    code: str
+    name: str
+    promised: int  # over the whole term; 0 = on demand
+    done: int
+    expected: int  # the promise pro rata to as_of
+    status: str
+    note: str = ""
+
+    @property
+    def status_label(self) -> str:
+        return ITEM_STATUS.get(self.status, self.status)
+
+    @property
+    def owed(self) -> bool:
+        """A promise with a number to keep (on-demand and not-applicable ones are not)."""
+        return self.status not in ("on_demand", "not_applicable")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "name": self.name, "promised": self.promised,
+                "done": self.done, "expected": self.expected, "status": self.status,
+                "status_label": self.status_label, "note": self.note}
+
+
+def scaled(times_a_year: int, term: Term) -> int:
+    """A yearly number over the term (F2), rounded up: a 12-month term promises it once."""
+    return math.ceil(times_a_year * term.months / 12)
+
+
+def _status(promised: int, done: int, expected: int, term: Term) -> str:
+    if promised <= 0:
+        return "on_demand"
+    if done >= promised:
+        return "done"
+    if term.ended_early:
+        return "stopped"
+    if term.over:
+        return "missed"
+    return "behind" if done < expected else "on_track"
+
+
+def _item(code: str, name: str, promised: int, done: int, term: Term, note: str = "") -> Item:
+    expected = math.floor(promised * term.share_elapsed() + 1e-9) if promised else 0
+    return Item(code, name, promised, done, expected, _status(promised, done, expected, term),
+                note)
+
+
+def follow_up_items(name: str, per_year: Mapping[str, int], visits: Iterable[Visit],
+                    term: Term) -> list[Item]:
+    """F3: one promise per managed condition, from the profile's yearly number."""
+    visits = [v for v in visits if term.counts(v.visit_date)]
+    items = []
+    for condition in (c for c in CHRONIC_CONDITIONS if per_year.get(c)):
+        label = CHRONIC_CONDITIONS[condition]
+        face_to_face = condition in FACE_TO_FACE_ONLY
+        days = {v.visit_date for v in visits
+                if condition in FORM_CONDITIONS.get(v.form, ())
+                and (not face_to_face or v.method in FACE_TO_FACE_METHODS)}
+        note = f"政策配置：每年{per_year[condition]}次" + (
+            "面对面随访（电话随访不计）" if face_to_face else "随访")
+        items.append(_item("follow_up", f"{name}（{label}）", scaled(per_year[condition], term),
+                           len(days), term, note))
+    if not items:
+        return [Item("follow_up", name, 0, 0, 0, "not_applicable", "未登记需定期随访的慢病")]
+    return items
+
+
+def contract_items(services: Sequence[Mapping[str, Any]], term: Term,
+                   per_year: Mapping[str, int], events: Events) -> list[Item]:
+    """Every promise of one contract (its package as signed) against the records (F1–F5)."""
+    recorded: dict[str, set[dt.date]] = {}
+    counted: dict[str, int] = {}
+    for code, day in events.records:
+        if term.counts(day):
+            counted[code] = counted.get(code, 0) + 1
+            recorded.setdefault(code, set()).add(day)
+    items: list[Item] = []
+    for service in services:
+        code, name = str(service["code"]), str(service.get("name") or service["code"])
+        times = int(service.get("times") or 0)
+        if code == "follow_up":
+            items += follow_up_items(name, per_year, events.visits, term)
+            continue
+        if code == "checkup":
+            done = len({d for d in events.checkups if term.counts(d)})
+            note = "按健康体检记录"
+        elif code == "referral":
+            done = sum(1 for v in events.visits if v.referral_to.strip()
+                       and term.counts(v.visit_date)) + counted.get(code, 0)
+            note = "随访表中的转诊，加上登记的转诊服务"
+        elif code == "medicine_delivery":
+            days = {d for d in events.deliveries if term.counts(d)}
+            done = len(days | recorded.get(code, set()))
+            note = "按送药记录（每天计一次）"
+        else:
+            done = counted.get(code, 0)
+            note = "按登记的服务记录"
+        items.append(_item(code, name, scaled(times, term), done, term, note))
+    return items
+
+
+@dataclass
+class Tally:
+    """签约一人履约一人、签约一项履约一项 for a group of contracts (a village)."""
+
+    contracts: int = 0
+    contracts_done: int = 0  # every owed promise kept in full
+    contracts_on_track: int = 0  # no owed promise behind its pro-rata share
+    items: int = 0  # owed promises
+    items_done: int = 0
+    items_on_track: int = 0  # done ≥ pro-rata share to date
+    services: dict[str, list[int]] = field(default_factory=dict)  # code → [owed, done]
+
+    def add(self, items: Sequence[Item]) -> None:
+        owed = [i for i in items if i.owed]
+        self.contracts += 1
+        self.items += len(owed)
+        done = [i for i in owed if i.done >= i.promised]
+        on_track = [i for i in owed if i.done >= i.expected]
+        self.items_done += len(done)
+        self.items_on_track += len(on_track)
+        self.contracts_done += len(done) == len(owed)
+        self.contracts_on_track += len(on_track) == len(owed)
+        for item in owed:
+            pair = self.services.setdefault(item.code, [0, 0])
+            pair[0] += 1
+            pair[1] += item.done >= item.promised
+
+    @staticmethod
+    def _rate(part: int, whole: int) -> float | None:
+        return round(100 * part / whole, 1) if whole else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "contracts": self.contracts, "contracts_done": self.contracts_done,
+            "contracts_on_track": self.contracts_on_track, "items": self.items,
+            "items_done": self.items_done, "items_on_track": self.items_on_track,
+            "item_rate": self._rate(self.items_done, self.items),
+            "on_track_rate": self._rate(self.items_on_track, self.items),
+            "person_rate": self._rate(self.contracts_done, self.contracts),
+            "services": {code: {"items": owed, "done": done,
+                                "rate": self._rate(done, owed)}
+                         for code, (owed, done) in self.services.items()},
+        }
