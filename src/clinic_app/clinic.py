@@ -43,6 +43,8 @@ from clinic_app.storage import followup_queries, policy_queries, queries
 from clinic_app.storage.store import NotFound, Store
 
 if TYPE_CHECKING:
+    from collections.abc import Collection  # roster import choices
+
     from clinic_app.progress import Progress
     from clinic_app.roster import ImportReport
 
@@ -1143,19 +1145,20 @@ class Clinic:
     def import_roster(self, path: Path | str, *, village: str | None = None,
                       dry_run: bool = False, progress: Progress | None = None,
                       mapping: Mapping[str, int] | None = None, header_row: int | None = None,
-                      sheet: str | None = None) -> ImportReport:
-        """Import (or re-import) the poverty office's roster (扶贫办名单) in one transaction."""
+                      sheet: str | None = None, overwrite_local: bool | Collection[str] = False,
+                      accept_conditions: bool | Collection[str] = False) -> ImportReport:
+        """Import (or re-import) the poverty office's roster (扶贫办名单) in one transaction.
+
+        Local edits win: see roster.import_roster for overwrite_local and accept_conditions.
+        """
         from clinic_app import roster  # roster imports this module: keep the cycle lazy
 
-        # Changes land in the history as made by the roster, not typed by the doctor.
-        user = self.store.user
-        self.store.user = f"{user}（名单导入）" if user else "名单导入"
-        try:
-            return roster.import_roster(self, path, village=village, dry_run=dry_run,
-                                        progress=progress, mapping=mapping,
-                                        header_row=header_row, sheet=sheet)
-        finally:
-            self.store.user = user
+        # Changes land in the history as made by the roster, not typed by the doctor
+        # (roster.import_roster marks the change-log user; local edits are told apart by it).
+        return roster.import_roster(self, path, village=village, dry_run=dry_run,
+                                    progress=progress, mapping=mapping, header_row=header_row,
+                                    sheet=sheet, overwrite_local=overwrite_local,
+                                    accept_conditions=accept_conditions)
 
     # ------------------------------------------------------------------ 今日待办
     def work_list(self, as_of: dt.date | None = None, *, village_id: str | None = None,
@@ -1306,27 +1309,37 @@ class Clinic:
 
     def export_roster(self, path: Path | str, rows: list[dict[str, Any]],
                       title: str = "居民名单") -> int:
-        """Write roster rows (from search or village_roster) to .xlsx, full ID numbers."""
-        from clinic_app.export import write_xlsx
+        """Write roster rows (from search or village_roster) to .xlsx, full ID numbers,
+        under a title row (红星村 花名册 导出于2026-11-23 共N人)."""
+        from clinic_app.export import list_title, write_xlsx
 
         headers = ["户编号", "组", "姓名", "与户主关系", "性别", "年龄", "身份证号", "电话",
                    "人员类别", "慢病", "签约状态", "状态"]
+        villages = {r.get("village") or "" for r in rows}
+        village = villages.pop() if len(villages) == 1 else ""
+        heading = list_title(village, "花名册" if village else title, self.today(), len(rows))
         return write_xlsx(path, title, headers, (
             [r["household_no"], r["group_name"], r["name"], r["relation"], r["sex"], r["age"],
              r["id_number"], r["phone"], codes.label(codes.POVERTY_CATEGORIES,
                                                      r["poverty_category"]),
              "、".join(r["conditions"]),
              codes.label(codes.CONTRACT_STATUS, r["contract_status"]),
-             codes.label(codes.RESIDENT_STATUS, r["status"])] for r in rows))
+             codes.label(codes.RESIDENT_STATUS, r["status"])] for r in rows), title=heading)
 
     def export_households(self, path: Path | str, rows: list[dict[str, Any]],
                           title: str = "户名单") -> int:
-        from clinic_app.export import write_xlsx
+        """Households of a village to .xlsx under a title row (红星村 户名单 导出于… 共N户)."""
+        from clinic_app.export import list_title, write_xlsx
+        from clinic_app.storage import roster_queries
 
         headers = ["户编号", "组", "户主", "户主电话", "在册人数", "慢病人数", "地址"]
+        villages = roster_queries.village_names_of_households(self.store,
+                                                              [r["id"] for r in rows])
+        heading = list_title(villages[0] if len(villages) == 1 else "", title, self.today(),
+                             len(rows), "户")
         return write_xlsx(path, title, headers, (
             [r["household_no"], r["group_name"], r["head_name"], r["head_phone"],
-             r["members"], r["patients"], r["address"]] for r in rows))
+             r["members"], r["patients"], r["address"]] for r in rows), title=heading)
 
     def summaries(self, resident_ids: list[str]) -> list[dict[str, Any]]:
         """Display rows (name, age, masked ID, village, head, conditions, contract status)."""
