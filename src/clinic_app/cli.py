@@ -83,6 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--errors", type=Path, default=None,
                      help="把未导入的行（原始内容加原因）保存到这个 .xlsx")
     imp.add_argument("--dry-run", action="store_true", help="只检查，不写入")
+    imp.add_argument("--overwrite-local", action="store_true",
+                     help="本地修改过的字段也用名单的值覆盖（默认保留本地修改，列为冲突）")
+    imp.add_argument("--add-conditions", action="store_true",
+                     help="把“健康状况”中写明的慢病（高血压、糖尿病等）登记为慢病"
+                          "（默认只列出建议，写入备注）")
+    imp.add_argument("--missing-out", type=Path, default=None, metavar="FILE.xlsx",
+                     help="把不在名单中的人（按村列出，完整身份证号）保存到这个 .xlsx")
 
     overdue = sub.add_parser("overdue", help="今日待办：逾期和本周应随访的慢病患者，按风险排序")
     _common(overdue)
@@ -236,11 +243,17 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_import_roster(args: argparse.Namespace) -> int:
     from clinic_app import roster
 
+    if args.missing_out is not None and args.missing_out.suffix.lower() != ".xlsx":
+        raise ClinicError(f"--missing-out 应是 .xlsx 文件，而不是 {args.missing_out.name}")
     with _open(args) as clinic:
         report = clinic.import_roster(args.file, village=args.village, dry_run=args.dry_run,
-                                      progress=_stderr_progress(args))
+                                      progress=_stderr_progress(args),
+                                      overwrite_local=args.overwrite_local,
+                                      accept_conditions=args.add_conditions)
     if args.errors is not None and report.errors:
         roster.write_error_report(report, args.errors)
+    if args.missing_out is not None:
+        roster.write_missing_report(report, args.missing_out)
     rejected = EXIT_ROWS_REJECTED if report.errors else 0
     if args.json:
         _print_json(report.to_json())
@@ -253,14 +266,37 @@ def cmd_import_roster(args: argparse.Namespace) -> int:
         print(f"第{issue.row}行 {issue.column}：{issue.reason}")
     for issue in report.warnings:
         print(f"提醒 第{issue.row}行 {issue.column}：{issue.reason}")
+    for change in report.field_changes():
+        print(f"变动 第{change['row']}行 {change['name']} {change['label']}："
+              f"{change['current']} → {change['roster']}")
+    for conflict in report.conflicts:
+        kept = "已用名单覆盖" if conflict["overwritten"] else "保留本地"
+        print(f"冲突（{kept}） 第{conflict['row']}行 {conflict['name']} {conflict['label']}："
+              f"本地 {conflict['current']}（{conflict['local_user']} {conflict['local_at']}"
+              f"{conflict['how']}），名单 {conflict['roster']}")
+    if report.kept_local:
+        print(f"{report.kept_local} 处本地修改与名单不同，已保留本地的值；"
+              "确认名单正确时加 --overwrite-local 重新导入", file=sys.stderr)
+    for suggestion in report.condition_suggestions:
+        done = "已登记" if suggestion["accepted"] else "建议登记"
+        print(f"慢病（{done}） 第{suggestion['row']}行 {suggestion['name']}："
+              f"{suggestion['condition']}（健康状况：{suggestion['health']}）")
+    pending = len(report.condition_suggestions) - report.conditions_added
+    if pending:
+        print(f"“健康状况”中有 {pending} 条慢病未登记（已写入备注）；"
+              "核实后可加 --add-conditions 重新导入", file=sys.stderr)
     if report.missing_from_roster:
-        print(f"不在新名单中的 {len(report.missing_from_roster)} 人（未删除，请核实是否脱贫、"
-              "死亡或迁出）：", file=sys.stderr)
+        counts = "，".join(f"{v} {n} 人" for v, n in report.missing_by_village.items())
+        print(f"不在新名单中的 {len(report.missing_from_roster)} 人（{counts}；未删除，"
+              "请核实是否脱贫、死亡或迁出）：", file=sys.stderr)
         for person in report.missing_from_roster:
-            print(f"  {person.get('name', '')}\t{person.get('village', '')}\t"
-                  f"{person.get('household_no', '')}")
+            print(f"  {person.get('name', '')}\t{person.get('masked_id', '')}\t"
+                  f"{person.get('village', '')}\t{person.get('household_no', '')}\t"
+                  f"{person.get('reason', '')}")
     if args.errors is not None and report.errors:
         print(f"错误报告已保存到 {args.errors}", file=sys.stderr)
+    if args.missing_out is not None:
+        print(f"不在名单中的人已保存到 {args.missing_out}", file=sys.stderr)
     return rejected
 
 

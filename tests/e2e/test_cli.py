@@ -165,3 +165,65 @@ def test_read_only_commands_refuse_a_missing_database(tmp_path: Path,
     assert main(["search", "zs", "--db", str(missing)]) == 1
     assert "数据库文件不存在" in capsys.readouterr().err
     assert not missing.exists()
+
+
+def test_import_roster_keeps_local_edits_lists_conflicts_and_saves_the_missing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import datetime as dt
+
+    import openpyxl
+    from factories import id_number, open_clinic
+
+    head, wife, son = (id_number(dt.date(1958, 4, 2), "男"), id_number(dt.date(1960, 1, 1), "女"),
+                       id_number(dt.date(1985, 5, 5), "男"))
+    header = "乡(镇),行政村,户编号,姓名,性别,身份证号,与户主关系,联系电话,健康状况,出生日期\n"
+    first = tmp_path / "v1.csv"
+    first.write_text(header + f"兴隆镇,红星村,001,王大山,男,{head},户主,13900000001,健康,\n"
+                     f"兴隆镇,红星村,001,李桂花,女,{wife},妻,,高血压,\n"
+                     f"兴隆镇,红星村,001,王小山,男,{son},长子,,,\n", encoding="utf-8")
+    db = tmp_path / "t.db"
+    assert main(["import-roster", str(first), "--db", str(db), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["imported"] == 3
+    assert [(s["name"], s["condition"], s["accepted"]) for s in
+            report["condition_suggestions"]] == [("李桂花", "高血压", False)]
+    # The doctor corrects 王大山's phone by hand.
+    with open_clinic(db) as clinic:
+        wang = clinic.search("王大山")[0]["id"]
+        assert clinic.resident(wang).relation == "户主"
+        assert clinic.search("李桂花")[0]["relation"] == "配偶"
+        clinic.update_resident(wang, phone="13700000002")
+    # The next roster: the office's old phone, 王小山 gone, a newborn without an ID number.
+    second = tmp_path / "v2.csv"
+    second.write_text(header + f"兴隆镇,红星村,001,王大山,男,{head},户主,13900000003,,\n"
+                      f"兴隆镇,红星村,001,李桂花,女,{wife},妻子,,高血压,\n"
+                      "兴隆镇,红星村,001,王小宝,女,,孙女,,,2026-08-08\n", encoding="utf-8")
+    missing = tmp_path / "missing.xlsx"
+    assert main(["import-roster", str(second), "--db", str(db), "--json", "--missing-out",
+                 str(missing), "--add-conditions"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["imported"] == 1 and report["errors"] == []
+    assert [(c["name"], c["field"], c["current"], c["roster"], c["overwritten"])
+            for c in report["conflicts"]] == [("王大山", "phone", "13700000002", "13900000003",
+                                               False)]
+    assert report["kept_local"] == 1 and report["conditions_added"] == 1
+    assert report["missing_by_village"] == {"红星村": 1}
+    assert [m["name"] for m in report["missing_from_roster"]] == ["王小山"]
+    rows = list(openpyxl.load_workbook(missing).active.iter_rows(values_only=True))
+    assert rows[0][0] == f"红星村 不在名单（v2.csv）中的人员 导出于{dt.date.today()} 共1人"
+    assert rows[2][3] == "王小山" and rows[2][6] == son
+
+    # The command line as a county clerk runs it: text output, then the overwrite.
+    shown = run_cli("import-roster", str(second), "--db", str(db), "--dry-run")
+    assert shown.returncode == 0, shown.stderr
+    assert "冲突（保留本地） 第2行 王大山 电话：本地 13700000002" in shown.stdout
+    assert "--overwrite-local" in shown.stderr
+    done = run_cli("import-roster", str(second), "--db", str(db), "--overwrite-local", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["conflicts"][0]["overwritten"] is True
+    with open_clinic(db) as clinic:
+        assert clinic.resident(wang).phone == "13900000003"
+        baby = clinic.search("王小宝")[0]
+        assert baby["id_number"] is None and baby["relation"] == "之孙女"
+    bad = run_cli("import-roster", str(second), "--db", str(db), "--missing-out", "m.csv")
+    assert bad.returncode == 1 and "应是 .xlsx" in bad.stderr
