@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
+from clinic_app.domain import checkup as checkup_spec  # checkups (issue 6)
 from clinic_app.domain import codes, followup, ids, pinyin, policy_local, schedule, validate
 from clinic_app.domain import fulfilment as fulfil  # contracts: 履约 rules
+from clinic_app.domain import medicine as med  # medicine boxes (issue 6)
 from clinic_app.domain.models import (
     Checkup,
     Condition,
@@ -37,6 +39,7 @@ from clinic_app.domain.models import (
 from clinic_app.domain.policy import PolicyError, PolicyLibrary, Profile, load_library
 from clinic_app.domain.policy_local import LocalProfileInfo
 from clinic_app.errors import ClinicError, DuplicateResident, NotFoundError, ValidationFailed
+from clinic_app.storage import care_queries as care_sql  # checkups, boxes (issue 6)
 from clinic_app.storage import contract_queries as contract_sql  # contracts
 from clinic_app.storage import db as storage_db
 from clinic_app.storage import followup_queries, policy_queries, queries
@@ -1372,6 +1375,545 @@ class Clinic:
 
     def history(self, table: str, row_id: str) -> list[dict[str, Any]]:
         return self.store.history(table, row_id)
+
+    # ------------------------------------------------------------ checkups, medicine box (issue 6)
+    # 健康体检 (domain/checkup.py) and 慢病小药箱 (domain/medicine.py). Values arrive as the form
+    # typed them and are parsed and checked here, so the window and the command line share
+    # every check. Corrections are new rows that replace the old (supersedes_id / corrects_id);
+    # the old rows stay as history. Money is integer fen; the yearly free-medicine cap, its
+    # diseases, the top-up share, checkups a year and the cost standard come from the profile.
+    def check_checkup(self, resident_id: str, checkup_date: Any, raw: Mapping[str, Any]
+                      ) -> tuple[dt.date | None, dict[str, Any], dict[str, str],
+                                 list[checkup_spec.Flag]]:
+        """Parse and check typed values: (date, values, {field: problem}, abnormal findings)."""
+        person = self._live("residents", resident_id)
+        birth = _to_date(person.get("birth_date"))
+        date, values, problems = checkup_spec.parse_and_check(
+            raw, today=self.today(), checkup_date=checkup_date, birth=birth)
+        found = checkup_spec.flags(values, profile=self.profile, on=date or self.today(),
+                              sex=person.get("sex") or "")
+        return date, values, problems, found
+
+    def record_checkup(self, resident_id: str, checkup_date: Any, raw: Mapping[str, Any], *,
+                       doctor_id: str | None = None, supersedes_id: str | None = None,
+                       reason: str = "") -> checkup_spec.SavedCheckup:
+        """Save a checkup (or a correction of one). Conditions ticked under 纳入慢病管理 are
+        added through ``add_condition`` in the same transaction, so follow-ups get scheduled."""
+        date, values, problems, found = self.check_checkup(resident_id, checkup_date, raw)
+        if supersedes_id:
+            old = self._live("checkups", supersedes_id)
+            if old["resident_id"] != resident_id:
+                problems["supersedes_id"] = "只能更正同一个人的体检记录"
+            elif care_sql.checkup_superseded(self.store, supersedes_id):
+                problems["supersedes_id"] = "这次体检已经被更正过，请更正最新的那一条"
+            if not reason.strip():
+                problems["reason"] = "更正体检记录请写明原因（如：血压录错）"
+        if doctor_id:
+            self._live("doctors", doctor_id)
+        if problems:
+            raise ValidationFailed(problems)
+        assert date is not None
+        enrol = list(values.get("enrol", []))
+        if enrol and "纳入慢性病患者健康管理" not in values.get("guidance", []):
+            values["guidance"] = ["纳入慢性病患者健康管理", *values.get("guidance", [])]
+        verdict = checkup_spec.evaluation(values, found)
+        sbp, dbp = checkup_spec.arm_bp(values)
+        data = {k: v for k, v in values.items() if k not in checkup_spec.COLUMN_KEYS}
+        data["abnormal_items"] = [f.text for f in found]
+        if reason.strip():
+            data["correction_reason"] = reason.strip()
+        profile = self.profile
+        cost = profile.value("checkup.cost_fen", date)
+        active = {c.code for c in self.conditions(resident_id) if c.status == "active"}
+        new_codes = [code for code in enrol if code not in active]
+        row = {"resident_id": resident_id, "checkup_date": date, "doctor_id": doctor_id,
+               "sbp": sbp, "dbp": dbp, "weight_kg": values.get("weight_kg"),
+               "height_cm": values.get("height_cm"),
+               "fasting_glucose": values.get("fasting_glucose"), "evaluation": verdict,
+               "cost_fen": cost, "profile_id": profile.id,
+               "data": json.dumps(data, ensure_ascii=False, sort_keys=True),
+               "supersedes_id": supersedes_id}
+        with self._write() as store:
+            checkup_id = store.insert("checkups", row)
+            for code in new_codes:  # nested: a savepoint inside this transaction
+                self.add_condition(resident_id, code, date)
+            if doctor_id:
+                store.set_meta("last_doctor_id", doctor_id)
+        return checkup_spec.SavedCheckup(checkup_id, found, verdict, new_codes, cost)
+
+    def correct_checkup(self, checkup_id: str, checkup_date: Any, raw: Mapping[str, Any],
+                        reason: str, doctor_id: str | None = None) -> checkup_spec.SavedCheckup:
+        """A correction is a new version; the old one stays in the history."""
+        old = self._live("checkups", checkup_id)
+        return self.record_checkup(old["resident_id"], checkup_date, raw,
+                                   doctor_id=doctor_id or old["doctor_id"],
+                                   supersedes_id=checkup_id, reason=reason)
+
+    def void_checkup(self, checkup_id: str, reason: str) -> None:
+        """Withdraw a checkup recorded by mistake (wrong person, never happened) with its
+        earlier versions; kept as tombstones with the reason."""
+        if not reason.strip():
+            raise ValidationFailed({"reason": "作废体检记录请写明原因"})
+        self._live("checkups", checkup_id)
+        if care_sql.checkup_superseded(self.store, checkup_id):
+            raise ClinicError("这次体检已经被更正过，请作废最新的那一条")
+        chain = care_sql.checkup_versions(self.store, checkup_id)
+        with self._write() as store:
+            for version in chain:
+                if not version["deleted"]:
+                    store.soft_delete("checkups", version["id"], reason.strip())
+
+    def checkups(self, resident_id: str) -> list[Checkup]:
+        """A resident's current checkups (corrections replace what they correct), newest first."""
+        return [Checkup.from_row(r) for r in care_sql.current_checkups(self.store,
+                                                                            resident_id)]
+
+    def checkup_versions(self, checkup_id: str) -> list[Checkup]:
+        return [Checkup.from_row(r) for r in care_sql.checkup_versions(self.store,
+                                                                            checkup_id)]
+
+    def checkup_values(self, checkup_id: str) -> dict[str, Any]:
+        """A stored checkup as form values (for the correction form)."""
+        record = Checkup.from_row(self._get("checkups", checkup_id))
+        values = {k: getattr(record, k) for k in checkup_spec.COLUMN_KEYS}
+        values.update(record.data)
+        return {k: v for k, v in values.items()
+                if k in checkup_spec.FIELD_BY_KEY and v not in (None, "", [])}
+
+    def checkups_per_year(self, year: int | None = None) -> int:
+        year = year or self.today().year
+        on = min(self.today(), dt.date(year, 12, 31))
+        return int(self.profile.value("checkup.per_year", on, 1))
+
+    def checkups_due(self, year: int | None = None, *, village_id: str | None = None,
+                     resident_ids: list[str] | None = None) -> list[dict[str, Any]]:
+        """Covered residents not yet checked (as often as the profile asks) in a calendar year."""
+        year = year or self.today().year
+        per_year = self.checkups_per_year(year)
+        rows = care_sql.checkup_status(self.store, f"{year}-01-01", f"{year}-12-31",
+                                           village_id=village_id, resident_ids=resident_ids)
+        today = self.today()
+        due = []
+        for row in rows:
+            if row["done"] >= per_year:
+                continue
+            birth = _to_date(row["birth_date"])
+            row["age"] = ids.age_on(birth, today) if birth else None
+            row["missing"] = per_year - row["done"]
+            row["per_year"] = per_year
+            due.append(row)
+        return due
+
+    def checkup_coverage(self, year: int | None = None) -> list[dict[str, Any]]:
+        """Per village: covered residents, checked as often as asked, percent against the
+        profile's target, checkups done and their cost at the profile's standard."""
+        year = year or self.today().year
+        per_year = self.checkups_per_year(year)
+        on = min(self.today(), dt.date(year, 12, 31))
+        target = self.profile.value("checkup.coverage_target", on)
+        rows = care_sql.checkup_coverage(self.store, f"{year}-01-01", f"{year}-12-31",
+                                             per_year)
+        for row in rows:
+            row["year"] = year
+            row["due"] = row["eligible"] - row["checked"]
+            row["percent"] = round(100 * row["checked"] / row["eligible"], 1) \
+                if row["eligible"] else None
+            row["target"] = target
+        return rows
+
+    # -- medicine boxes
+    def medicine_box(self, resident_id: str, as_of: dt.date | None = None) -> med.BoxView:
+        """The resident's box: medicines with days left, every delivery (history included)
+        and the free-medicine balance of the year."""
+        as_of = as_of or self.today()
+        person = self._get("residents", resident_id)
+        box_row = care_sql.box_of(self.store, resident_id)
+        balance = self.box_balance(resident_id, as_of)
+        if box_row is None:
+            return med.BoxView(resident_id, person["name"], None, [], [], balance)
+        items = [med.Item.from_row(r) for r in care_sql.box_items(self.store,
+                                                                            box_row["id"])]
+        rows = care_sql.box_deliveries(self.store, box_row["id"])
+        current = [r for r in rows if r["current"]]
+        shown = []
+        for item in items:
+            mine = [r for r in current if r["item_id"] == item.id]
+            shown.append({"item": item,
+                          "condition": codes.label(codes.CONDITIONS, item.condition_code),
+                          "supply": med.supply(mine, item.units_per_day,
+                                                    item.units_per_pack, as_of)})
+        return med.BoxView(resident_id, person["name"], med.MedicineBox.from_row(box_row),
+                                shown, rows, balance)
+
+    def open_box(self, resident_id: str, opened_on: dt.date | None = None,
+                 notes: str = "") -> str:
+        """Open the resident's medicine box (one per resident)."""
+        person = self._live("residents", resident_id)
+        if person["status"] != "active":
+            raise ValidationFailed({"resident_id": f"{person['name']} 已不在册，不能建药箱"})
+        if care_sql.box_of(self.store, resident_id) is not None:
+            raise ValidationFailed({"resident_id": f"{person['name']} 已有慢病小药箱"})
+        opened_on = opened_on or self.today()
+        if opened_on > self.today():
+            raise ValidationFailed({"opened_on": "建箱日期不能晚于今天"})
+        with self._write() as store:
+            return store.insert("medicine_boxes", {"resident_id": resident_id,
+                                                   "opened_on": opened_on, "notes": notes})
+
+    def add_box_item(self, box_id: str, medicine_name: str, *, strength: str = "",
+                     dose: str = "", condition_code: str = "",
+                     units_per_day: float | None = None, pack_size: int | None = None) -> str:
+        """Put a medicine on the box: name, 规格, 用法, for which condition, daily amount."""
+        self._live("medicine_boxes", box_id)
+        problems = {}
+        if not medicine_name.strip():
+            problems["medicine"] = "药品名称不能为空"
+        if condition_code and condition_code not in codes.CONDITIONS:
+            problems["condition_code"] = f"未知的病种代码 {condition_code}"
+        if units_per_day is not None and not 0 < units_per_day <= 100:
+            problems["units_per_day"] = "每日用量应在 0–100 之间（片/粒/支）"
+        if pack_size is not None and not 0 < pack_size <= 1000:
+            problems["pack_size"] = "每盒数量应在 1–1000 之间"
+        if problems:
+            raise ValidationFailed(problems)
+        with self._write() as store:
+            return store.insert("box_items", {
+                "box_id": box_id, "medicine": medicine_name.strip(), "strength": strength.strip(),
+                "dose": dose.strip(), "condition_code": condition_code,
+                "units_per_day": units_per_day, "pack_size": pack_size})
+
+    def stop_box_item(self, item_id: str, reason: str, on: dt.date | None = None) -> None:
+        """Take a medicine off the box (stopped or changed); its row and deliveries stay."""
+        item = self._live("box_items", item_id)
+        if not item["active"]:
+            raise ValidationFailed({"item_id": f"{item['medicine']} 已经停用"})
+        if not reason.strip():
+            raise ValidationFailed({"stop_reason": "请写明停用原因（如：医嘱换药）"})
+        with self._write() as store:
+            store.update("box_items", item_id, {"active": 0, "stopped_on": on or self.today(),
+                                                "stop_reason": reason.strip()})
+
+    def box_balance(self, resident_id: str, on: dt.date | None = None, *,
+                    exclude_id: str | None = None) -> med.Balance:
+        """The free-medicine cap of the year of `on`: set, used, left (a correction leaves
+        out the row it replaces)."""
+        on = on or self.today()
+        rows = care_sql.current_deliveries_of(self.store, resident_id)
+        refunded = {r["refund_of"]: r["refund_of_date"] for r in rows if r["refund_of"]}
+        used = med.used_in_year(rows, on.year, refunded, exclude_id=exclude_id)
+        return med.Balance(on.year, med.fund_rule(self.profile, on), used)
+
+    def check_delivery(self, item_id: str, *, quantity: int, unit_price_fen: int,
+                       delivered_on: dt.date | None = None, insurance_fen: int = 0,
+                       free_fund_fen: int | None = None, patient_fen: int | None = None,
+                       replacing: str | None = None
+                       ) -> tuple[med.Split, dict[str, str], med.Balance]:
+        """The split a delivery would be saved with, what is wrong with it, and the balance
+        before it. Free fund left out = the rest after insurance and patient."""
+        item = self._live("box_items", item_id)
+        box = self._live("medicine_boxes", item["box_id"])
+        on = delivered_on or self.today()
+        problems: dict[str, str] = {}
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
+            problems["quantity"] = "数量应为正整数（退药请用“退药”）"
+        if isinstance(unit_price_fen, bool) or not isinstance(unit_price_fen, int) or \
+                unit_price_fen < 0:
+            problems["unit_price_fen"] = "单价不能为负数"
+        elif unit_price_fen > 10_000_000:
+            problems["unit_price_fen"] = "单价超过 10 万元，请核对"
+        if on > self.today():
+            problems["delivered_on"] = f"发药日期 {on} 在今天之后"
+        elif on.year < 2000:
+            problems["delivered_on"] = f"发药日期 {on} 不合理"
+        if not item["active"] and replacing is None:
+            problems["item_id"] = f"{item['medicine']} 已停用，请先在药箱中重新添加"
+        balance = self.box_balance(box["resident_id"], on, exclude_id=replacing)
+        total = (quantity * unit_price_fen) if not problems else 0
+        patient = patient_fen or 0
+        fund = free_fund_fen if free_fund_fen is not None else total - insurance_fen - patient
+        split = med.Split(insurance_fen, fund, patient)
+        if problems:
+            return split, problems, balance
+        rule = balance.rule
+        code = item["condition_code"] or ""
+        label = codes.label(codes.CONDITIONS, code) if code else ""
+        problems.update(med.split_problems(
+            total, split, rule=rule, left_fen=balance.left_fen, eligible=rule.eligible(code),
+            year=on.year, condition_label=label))
+        if split.free_fund_fen > 0 and "free_fund_fen" not in problems and code:
+            active = {c.code for c in self.conditions(box["resident_id"])
+                      if c.status == "active"}
+            if code not in active:
+                problems["free_fund_fen"] = (f"没有登记{label}（管理中），不能由免费慢病用药基金"
+                                             "支付；请先在档案中登记病种")
+        return split, problems, balance
+
+    def suggest_split(self, item_id: str, total_fen: int, insurance_fen: int = 0,
+                      on: dt.date | None = None, *, replacing: str | None = None
+                      ) -> med.Split:
+        """Insurance as settled, the fund up to what is left, the patient the rest."""
+        item = self._live("box_items", item_id)
+        box = self._live("medicine_boxes", item["box_id"])
+        balance = self.box_balance(box["resident_id"], on, exclude_id=replacing)
+        code = item["condition_code"] or ""
+        active = {c.code for c in self.conditions(box["resident_id"]) if c.status == "active"}
+        eligible = balance.rule.eligible(code) and (not code or code in active)
+        return med.suggest_split(total_fen, insurance_fen, balance.rule, balance.left_fen,
+                                      eligible)
+
+    def deliver(self, item_id: str, *, quantity: int, unit_price_fen: int,
+                delivered_on: dt.date | None = None, insurance_fen: int = 0,
+                free_fund_fen: int | None = None, patient_fen: int | None = None,
+                receipt_no: str = "", delivered_by: str | None = None, location: str = "home",
+                unit: str = "盒", notes: str = "", _corrects: str | None = None) -> str:
+        """Record medicine handed over. A free-fund share beyond what is left of the year's
+        cap is refused with the amounts; split it (part paid by insurance or the patient)."""
+        split, problems, _ = self.check_delivery(
+            item_id, quantity=quantity, unit_price_fen=unit_price_fen, delivered_on=delivered_on,
+            insurance_fen=insurance_fen, free_fund_fen=free_fund_fen, patient_fen=patient_fen,
+            replacing=_corrects)
+        if location not in med.LOCATIONS:
+            problems["location"] = "送药方式只能是上门送药或村卫生室取药"
+        if delivered_by:
+            self._live("doctors", delivered_by)
+        if problems:
+            raise ValidationFailed(problems)
+        item = self._live("box_items", item_id)
+        box = self._live("medicine_boxes", item["box_id"])
+        row = {"box_id": box["id"], "resident_id": box["resident_id"], "item_id": item_id,
+               "delivered_on": delivered_on or self.today(), "medicine": item["medicine"],
+               "quantity": quantity, "unit": unit or "盒", "unit_price_fen": unit_price_fen,
+               **split.as_row(), "receipt_no": receipt_no.strip(), "delivered_by": delivered_by,
+               "location": location, "corrects_id": _corrects, "notes": notes.strip(),
+               "kind": "delivery"}
+        with self._write() as store:
+            if _corrects and care_sql.delivery_replaced(self.store, _corrects):
+                raise ClinicError("这条发药记录刚被别人更正过，请刷新后再改")
+            new_id = store.insert("deliveries", row)
+            if delivered_by:
+                store.set_meta("last_doctor_id", delivered_by)
+            return new_id
+
+    def correct_delivery(self, delivery_id: str, *, reason: str, **changes: Any) -> str:
+        """Replace a delivery (or a refund) with corrected values; the old row stays as
+        history and stops counting. Changes: quantity, unit_price_fen, delivered_on,
+        insurance_fen, free_fund_fen, patient_fen, receipt_no, delivered_by, location, unit,
+        item_id. Changing the amount without a new split keeps insurance and patient and
+        gives the rest to the fund (checked against the cap)."""
+        old = self._current_delivery(delivery_id)
+        if not reason.strip():
+            raise ValidationFailed({"reason": "更正发药记录请写明原因（如：单价录错）"})
+        allowed = {"quantity", "unit_price_fen", "delivered_on", "insurance_fen",
+                   "free_fund_fen", "patient_fen", "receipt_no", "delivered_by", "location",
+                   "unit", "item_id"}
+        unknown = set(changes) - allowed
+        if unknown:
+            raise ValueError(f"cannot correct {unknown}")
+        note = f"更正：{reason.strip()}"
+        if old["kind"] == "refund":
+            original = self._live("deliveries", old["refund_of"])
+            split = None
+            if {"insurance_fen", "free_fund_fen", "patient_fen"} & set(changes):
+                split = med.Split(changes.get("insurance_fen", 0),
+                                       changes.get("free_fund_fen", 0),
+                                       changes.get("patient_fen", 0))
+            return self._refund(original, changes.get("quantity", -old["quantity"]),
+                                changes.get("delivered_on") or _to_date(old["delivered_on"]),
+                                note, split, changes.get("receipt_no", old["receipt_no"]),
+                                corrects=old)
+        if care_sql.current_refunds_of(self.store, delivery_id):
+            raise ClinicError("这次发药已有退药记录，不能再更正；请先更正或作废退药记录")
+        if "item_id" in changes:
+            new_box = self._live("medicine_boxes", self._live("box_items",
+                                                              changes["item_id"])["box_id"])
+            if new_box["resident_id"] != old["resident_id"]:
+                raise ValidationFailed({"item_id": "只能改成本人药箱里的药品"})
+        amounts = {"insurance_fen", "free_fund_fen", "patient_fen"} & set(changes)
+        split_given = bool(amounts)
+        return self.deliver(
+            changes.get("item_id", old["item_id"]),
+            quantity=changes.get("quantity", old["quantity"]),
+            unit_price_fen=changes.get("unit_price_fen", old["unit_price_fen"]),
+            delivered_on=changes.get("delivered_on") or _to_date(old["delivered_on"]),
+            insurance_fen=changes.get("insurance_fen", old["insurance_fen"]),
+            free_fund_fen=changes.get("free_fund_fen") if split_given else None,
+            patient_fen=changes.get("patient_fen", old["patient_fen"]),
+            receipt_no=changes.get("receipt_no", old["receipt_no"]),
+            delivered_by=changes.get("delivered_by", old["delivered_by"]),
+            location=changes.get("location", old["location"]),
+            unit=changes.get("unit", old["unit"]), notes=note, _corrects=delivery_id)
+
+    def refund_delivery(self, delivery_id: str, quantity: int, *, on: dt.date | None = None,
+                        reason: str = "", split: med.Split | None = None,
+                        receipt_no: str = "") -> str:
+        """Medicine returned (退药): a negative row against the delivery. Each payer gets back
+        its share unless `split` gives the amounts returned to each (positive fen); the
+        fund's share returns to the cap of the year the medicine was delivered in."""
+        original = self._current_delivery(delivery_id)
+        if original["kind"] != "delivery":
+            raise ClinicError("只能对发药记录退药")
+        return self._refund(original, quantity, on or self.today(), reason.strip(), split,
+                            receipt_no)
+
+    def void_delivery(self, delivery_id: str, reason: str) -> None:
+        """Withdraw a delivery recorded by mistake (wrong person, never happened), with its
+        earlier versions; kept as tombstones with the reason."""
+        if not reason.strip():
+            raise ValidationFailed({"reason": "作废发药记录请写明原因"})
+        row = self._current_delivery(delivery_id)
+        if row["kind"] == "delivery" and care_sql.current_refunds_of(self.store,
+                                                                         delivery_id):
+            raise ClinicError("这次发药已有退药记录，请先作废退药记录")
+        chain = [row]
+        while chain[-1]["corrects_id"]:
+            chain.append(self._get("deliveries", chain[-1]["corrects_id"]))
+        with self._write() as store:
+            for version in chain:
+                if not version["deleted"]:
+                    store.soft_delete("deliveries", version["id"], reason.strip())
+
+    def runs_out_soon(self, as_of: dt.date | None = None, *, within: int | None = None,
+                      village_id: str | None = None, resident_id: str | None = None
+                      ) -> list[dict[str, Any]]:
+        """Medicines in use whose delivered supply ends within `within` days (or already
+        ended), soonest first. Days come from the daily amount and the packs delivered."""
+        as_of = as_of or self.today()
+        within = med.RUNS_OUT_SOON_DAYS if within is None else within
+        # A year and a bit of deliveries: supply bought earlier has long run out.
+        since = (as_of - dt.timedelta(days=400)).isoformat()
+        items, rows = care_sql.supply_inputs(self.store, since, village_id=village_id,
+                                                 resident_id=resident_id)
+        by_item: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            by_item.setdefault(row["item_id"], []).append(row)
+        out = []
+        for item in items:
+            pack = item["pack_size"] or med.pack_size_from(item["strength"])
+            left = med.supply(by_item.get(item["id"], []), item["units_per_day"], pack,
+                                   as_of)
+            if left.days_left is None or left.days_left > within:
+                continue
+            birth = _to_date(item["birth_date"])
+            out.append({**item, "runs_out_on": left.runs_out_on.isoformat()
+                        if left.runs_out_on else None, "days_left": left.days_left,
+                        "supply": left.text(), "age": ids.age_on(birth, as_of) if birth else None,
+                        "condition": codes.label(codes.CONDITIONS, item["condition_code"])})
+        out.sort(key=lambda r: (r["days_left"], r["village"] or "", r["name"]))
+        return out
+
+    def medicine_report(self, quarter: str, *, village_id: str | None = None
+                        ) -> med.MedicineReport:
+        """The quarterly reconciliation (000 §二(八)): every current delivery and refund dated
+        in the quarter, totals in fen, and the day it is due."""
+        try:
+            year, number = med.parse_quarter(quarter)
+        except med.MedicineError as exc:
+            raise ValidationFailed({"quarter": str(exc)}) from None
+        start, end = med.quarter_bounds(year, number)
+        day = self.profile.value("report.reconcile_quarterly_day", end)
+        rows = care_sql.report_rows(self.store, start.isoformat(), end.isoformat(),
+                                        village_id=village_id)
+        return med.MedicineReport(year, number, start, end,
+                                       med.reconcile_due(year, number, day),
+                                       self.profile.name, rows)
+
+    def export_medicine_report(self, path: Path | str, quarter: str, *,
+                               village_id: str | None = None) -> med.MedicineReport:
+        """The reconciliation as .xlsx: one row per delivery or refund, amounts in yuan
+        (exact decimals), a 合计 row per village and for the quarter."""
+        from decimal import Decimal
+
+        from clinic_app.export import write_xlsx
+
+        report = self.medicine_report(quarter, village_id=village_id)
+
+        def money(fen: int) -> Decimal:
+            return Decimal(fen) / 100
+
+        headers = ["村", "组", "户编号", "姓名", "身份证号", "日期", "类型", "药品", "规格",
+                   "病种", "数量", "单位", "单价(元)", "金额(元)", "医保(元)", "免费药品基金(元)",
+                   "个人(元)", "票据号", "送药人", "方式", "说明"]
+        lines: list[list[Any]] = []
+        for row in report.rows:
+            note = []
+            if row["kind"] == "refund":
+                note.append(f"退 {row['refund_of_date']} 发药")
+            if row["corrects_id"]:
+                note.append("已更正")
+            if row["notes"]:
+                note.append(row["notes"])
+            lines.append([
+                row["village"] or "", row["group_name"] or "", row["household_no"] or "",
+                row["name"], row["id_number"] or "", row["delivered_on"],
+                med.KINDS.get(row["kind"], row["kind"]), row["medicine"],
+                row["strength"] or "", codes.label(codes.CONDITIONS, row["condition_code"] or ""),
+                row["quantity"], row["unit"], money(row["unit_price_fen"]),
+                money(row["quantity"] * row["unit_price_fen"]), money(row["insurance_fen"]),
+                money(row["free_fund_fen"]), money(row["patient_fen"]), row["receipt_no"],
+                row["delivered_by_name"] or "", med.LOCATIONS.get(row["location"], ""),
+                "；".join(note)])
+        for group in report.by_village():
+            lines.append([group["village"], "", "", f"小计（{group['residents']}人）", "", "",
+                          "", f"{group['rows']}笔", "", "", "", "", "",
+                          money(group["total_fen"]), money(group["insurance_fen"]),
+                          money(group["free_fund_fen"]), money(group["patient_fen"]),
+                          "", "", "", ""])
+        totals = report.totals
+        due = f"请于 {report.due_on} 前报送核对" if report.due_on else "报送期限：政策配置未规定"
+        lines.append(["合计", "", "", "", "", "", "", f"{len(report.rows)}笔", "", "", "", "",
+                      "", money(totals["total_fen"]), money(totals["insurance_fen"]),
+                      money(totals["free_fund_fen"]), money(totals["patient_fen"]), "", "", "",
+                      f"{report.label}（{report.start}至{report.end}）；{due}"])
+        write_xlsx(path, f"{report.year}Q{report.quarter}慢病用药对账", headers, lines)
+        return report
+
+    def _current_delivery(self, delivery_id: str) -> dict[str, Any]:
+        row = self._live("deliveries", delivery_id)
+        if care_sql.delivery_replaced(self.store, delivery_id):
+            raise ClinicError("这条发药记录已被更正，请对更正后的那一条操作")
+        return row
+
+    def _refund(self, original: Mapping[str, Any], quantity: int, on: dt.date | None,
+                reason: str, split: med.Split | None, receipt_no: str,
+                corrects: Mapping[str, Any] | None = None) -> str:
+        """A refund row (new, or replacing `corrects`) against a current delivery."""
+        on = on or self.today()
+        problems: dict[str, str] = {}
+        refunds = [r for r in care_sql.current_refunds_of(self.store, original["id"])
+                   if not corrects or r["id"] != corrects["id"]]
+        back_qty = -sum(r["quantity"] for r in refunds)
+        before = sum((med.Split.of(r) for r in refunds), med.Split())
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
+            problems["quantity"] = "退药数量应为正整数"
+        elif quantity > original["quantity"] - back_qty:
+            problems["quantity"] = (f"最多还能退 {original['quantity'] - back_qty}"
+                                    f"{original['unit']}（发了 {original['quantity']}，"
+                                    f"已退 {back_qty}）")
+        if on > self.today():
+            problems["delivered_on"] = f"退药日期 {on} 在今天之后"
+        elif on < dt.date.fromisoformat(original["delivered_on"]):
+            problems["delivered_on"] = f"退药日期早于发药日期 {original['delivered_on']}"
+        if not reason:
+            problems["reason"] = "请写明退药原因（如：换药、停药、药品破损）"
+        if problems:
+            raise ValidationFailed(problems)
+        amount = quantity * original["unit_price_fen"]
+        paid = med.Split.of(original)
+        # A split is given as the amounts returned to each payer; the row stores negatives.
+        split = med.refund_split(paid, before, amount) if split is None else -split
+        bad = med.refund_problems(split, paid, before, amount)
+        if bad:
+            raise ValidationFailed(bad)
+        row = {"box_id": original["box_id"], "resident_id": original["resident_id"],
+               "item_id": original["item_id"], "delivered_on": on,
+               "medicine": original["medicine"], "quantity": -quantity,
+               "unit": original["unit"], "unit_price_fen": original["unit_price_fen"],
+               **split.as_row(), "receipt_no": receipt_no.strip(),
+               "delivered_by": original["delivered_by"], "location": original["location"],
+               "corrects_id": corrects["id"] if corrects else None, "notes": reason,
+               "kind": "refund", "refund_of": original["id"]}
+        with self._write() as store:
+            return store.insert("deliveries", row)
 
     # ------------------------------------------------------------------ follow-up forms (issue 5)
     # The national forms (domain/followup.py) recorded, proposed by the rules, corrected with

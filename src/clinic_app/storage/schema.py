@@ -384,3 +384,24 @@ def m0007_service_records(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX service_records_sync ON service_records(device_id, change_seq)")
     db.execute("ALTER TABLE teams ADD COLUMN active INTEGER NOT NULL DEFAULT 1")
     db.execute("ALTER TABLE contracts ADD COLUMN end_note TEXT NOT NULL DEFAULT ''")
+
+
+@MIGRATIONS(name="m0005_care")  # 健康体检与慢病小药箱 (issue 6)
+def m0005_care(db: sqlite_utils.Database) -> None:
+    """Checkups and medicine boxes: refunds, pack sizes, stopped medicines, report indexes.
+
+    A refund (退药) is its own row with a negative quantity; ``refund_of`` names the delivery
+    it returns, so its free-fund share goes back to that delivery's year (a correction keeps
+    using ``corrects_id``: the new row replaces the old, which stays as history).
+    ``box_items.pack_size`` (units in a pack, e.g. 28 tablets) turns packs delivered into days
+    of medicine; a medicine taken off the box keeps its row with the date and reason.
+    """
+    db.execute("ALTER TABLE deliveries ADD COLUMN kind TEXT NOT NULL DEFAULT 'delivery' "
+               "CHECK (kind IN ('delivery', 'refund'))")
+    db.execute("ALTER TABLE deliveries ADD COLUMN refund_of TEXT REFERENCES deliveries(id)")
+    db.execute("CREATE INDEX deliveries_refund_of ON deliveries(refund_of)")
+    db.execute("CREATE INDEX deliveries_date ON deliveries(delivered_on)")
+    db.execute("ALTER TABLE box_items ADD COLUMN pack_size INTEGER CHECK (pack_size > 0)")
+    db.execute("ALTER TABLE box_items ADD COLUMN stopped_on TEXT")
+    db.execute("ALTER TABLE box_items ADD COLUMN stop_reason TEXT NOT NULL DEFAULT ''")
+    db.execute("CREATE INDEX checkups_date ON checkups(checkup_date)")
