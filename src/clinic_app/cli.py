@@ -97,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     overdue.add_argument("--village", default=None, help="只列出这个村")
     overdue.add_argument("--within", type=int, default=None,
                          help="包括几天内到期的（默认按政策配置，一般7天）")
+    _care_parsers(sub)  # checkups, medicine box (issue 6): see that section below
 
     check = sub.add_parser("check", help="检查数据库完整性并统计记录数")
     _common(check)
@@ -473,6 +474,196 @@ def _policy_read(args: argparse.Namespace, clinic: Clinic | None) -> int:
     return 0
 
 
+# ------------------------------------------------------------ checkups, medicine box (issue 6)
+# `clinic-app checkups-due | checkup-coverage | medicine-report | medicine-runs-out |
+# medicine-box`: what a township desk or the county scripts over the same Clinic methods the
+# window uses. Money in --json output is integer fen (and a yuan string beside it).
+def _care_parsers(sub: Any) -> None:
+    from clinic_app.domain.medicine import RUNS_OUT_SOON_DAYS
+
+    due = sub.add_parser("checkups-due", help="今年（或指定年份）还没做健康体检的居民")
+    _common(due)
+    due.add_argument("--village", default=None, help="只列出这个村")
+    due.add_argument("--year", type=int, default=None, help="年份（默认今年）")
+    coverage = sub.add_parser("checkup-coverage", help="各村健康体检覆盖率和按标准计算的费用")
+    _common(coverage)
+    coverage.add_argument("--year", type=int, default=None, help="年份（默认今年）")
+    report = sub.add_parser("medicine-report", help="慢病小药箱季度对账：每笔发药、退药及合计")
+    _common(report)
+    report.add_argument("--quarter", required=True, help="季度，如 2026Q3")
+    report.add_argument("--village", default=None, help="只列出这个村")
+    report.add_argument("--out", type=Path, default=None, help="保存为 .xlsx 对账表")
+    runs = sub.add_parser("medicine-runs-out", help="药快用完：按每日用量算，几天内用完的药")
+    _common(runs)
+    runs.add_argument("--as-of", type=_date_arg, default=None, help="按哪天计算（默认今天）")
+    runs.add_argument("--within", type=int, default=None,
+                      help=f"几天内用完（默认 {RUNS_OUT_SOON_DAYS} 天）")
+    runs.add_argument("--village", default=None, help="只列出这个村")
+    box = sub.add_parser("medicine-box",
+                         help="一位居民的药箱：药品、余药天数、发药记录、免费用药余额")
+    _common(box)
+    box.add_argument("resident", help="姓名、拼音首字母、身份证号或档案 id（须唯一确定一人）")
+
+
+def _care_open(args: argparse.Namespace) -> Clinic:
+    """These commands only read: a mistyped --db must not create an empty register."""
+    if args.db is not None and not Path(args.db).exists():
+        raise ClinicError(f"数据库文件不存在：{args.db}（请检查路径）")
+    return Clinic.open(args.db)
+
+
+def _yuan(fen: int | None) -> str:
+    from clinic_app.domain.models import yuan
+
+    return yuan(fen) if fen is not None else ""
+
+
+def cmd_checkups_due(args: argparse.Namespace) -> int:
+    with _care_open(args) as clinic:
+        year = args.year or clinic.today().year
+        rows = clinic.checkups_due(year, village_id=_village_id(clinic, args.village))
+    if args.json:
+        _print_json([{k: r[k] for k in (
+            "id", "name", "sex", "age", "phone", "village", "group_name", "household_no",
+            "poverty_category", "done", "per_year", "missing", "last_on")} for r in rows])
+        return 0
+    if not rows:
+        print(f"{year}年应体检的居民都已完成体检", file=sys.stderr)
+        return 0
+    print(f"{year}年未完成体检 {len(rows)} 人", file=sys.stderr)
+    for r in rows:
+        last = f"上次 {r['last_on']}" if r["last_on"] else "从未体检"
+        print(f"{r['name']}\t{r['sex']}\t{r['age'] if r['age'] is not None else ''}岁\t"
+              f"{r['village']}{r['group_name'] or ''}\t{r['household_no'] or ''}\t"
+              f"{r['phone']}\t{last}")
+    return 0
+
+
+def cmd_checkup_coverage(args: argparse.Namespace) -> int:
+    with _care_open(args) as clinic:
+        year = args.year or clinic.today().year
+        rows = clinic.checkup_coverage(year)
+    if args.json:
+        _print_json([{**r, "cost_yuan": _yuan(r["cost_fen"])} for r in rows])
+        return 0
+    print(f"{year}年\t应体检\t已体检\t未体检\t覆盖率\t目标\t体检人次\t有异常\t费用(元)")
+    for r in rows:
+        percent = "—" if r["percent"] is None else f"{r['percent']:g}%"
+        target = "—" if r["target"] is None else f"{r['target']:g}%"
+        print(f"{r['village']}\t{r['eligible']}\t{r['checked']}\t{r['due']}\t{percent}\t"
+              f"{target}\t{r['checkups']}\t{r['abnormal']}\t{_yuan(r['cost_fen'])}")
+    return 0
+
+
+def cmd_medicine_report(args: argparse.Namespace) -> int:
+    with _care_open(args) as clinic:
+        village_id = _village_id(clinic, args.village)
+        if args.out is not None:
+            report = clinic.export_medicine_report(args.out, args.quarter, village_id=village_id)
+        else:
+            report = clinic.medicine_report(args.quarter, village_id=village_id)
+    totals = report.totals
+    if args.json:
+        _print_json({
+            "quarter": f"{report.year}Q{report.quarter}", "label": report.label,
+            "start": report.start.isoformat(), "end": report.end.isoformat(),
+            "due_on": report.due_on.isoformat() if report.due_on else None,
+            "profile": report.profile_name, "out": str(args.out) if args.out else None,
+            "totals": {**totals, "rows": len(report.rows),
+                       **{k.replace("_fen", "_yuan"): _yuan(v) for k, v in totals.items()}},
+            "villages": report.by_village(),
+            "rows": [{k: r[k] for k in (
+                "id", "delivered_on", "kind", "village", "name", "medicine", "quantity", "unit",
+                "unit_price_fen", "insurance_fen", "free_fund_fen", "patient_fen", "receipt_no",
+                "corrects_id", "refund_of")} for r in report.rows]})
+        return 0
+    due = f"，请于 {report.due_on} 前报送核对" if report.due_on else ""
+    print(f"{report.label}（{report.start} 至 {report.end}）慢病用药对账：{len(report.rows)} 笔"
+          f"{due}", file=sys.stderr)
+    print("村\t笔数\t人数\t金额(元)\t医保(元)\t免费药品基金(元)\t个人(元)")
+    for g in report.by_village():
+        print(f"{g['village']}\t{g['rows']}\t{g['residents']}\t{_yuan(g['total_fen'])}\t"
+              f"{_yuan(g['insurance_fen'])}\t{_yuan(g['free_fund_fen'])}\t"
+              f"{_yuan(g['patient_fen'])}")
+    print(f"合计\t{len(report.rows)}\t\t{_yuan(totals['total_fen'])}\t"
+          f"{_yuan(totals['insurance_fen'])}\t{_yuan(totals['free_fund_fen'])}\t"
+          f"{_yuan(totals['patient_fen'])}")
+    if args.out is not None:
+        print(f"对账表已保存到 {args.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_medicine_runs_out(args: argparse.Namespace) -> int:
+    with _care_open(args) as clinic:
+        rows = clinic.runs_out_soon(args.as_of, within=args.within,
+                                    village_id=_village_id(clinic, args.village))
+    if args.json:
+        _print_json([{k: r[k] for k in (
+            "resident_id", "name", "age", "phone", "village", "group_name", "medicine",
+            "strength", "condition", "units_per_day", "runs_out_on", "days_left")}
+            for r in rows])
+        return 0
+    if not rows:
+        print("没有快用完的药", file=sys.stderr)
+    for r in rows:
+        print(f"{r['name']}\t{r['village'] or ''}{r['group_name'] or ''}\t{r['medicine']}\t"
+              f"{r['supply']}（{r['runs_out_on']}）\t{r['phone']}")
+    return 0
+
+
+def cmd_medicine_box(args: argparse.Namespace) -> int:
+    with _care_open(args) as clinic:
+        try:
+            resident_id = clinic.resident(args.resident).id
+        except ClinicError:
+            hits = clinic.search(args.resident, 10)
+            if len(hits) != 1:
+                names = "、".join(f"{h['name']}（{h['masked_id'] or h['village'] or ''}）"
+                                 for h in hits)
+                found = f"：{names}" if hits else ""
+                raise ClinicError(f"“{args.resident}”找到 {len(hits)} 人{found}，"
+                                  "请用身份证号或档案 id 指定一人") from None
+            resident_id = hits[0]["id"]
+        view = clinic.medicine_box(resident_id)
+    balance = view.balance
+    if args.json:
+        _print_json({
+            "resident_id": view.resident_id, "name": view.resident_name,
+            "box_id": view.box.id if view.box else None,
+            "balance": {"year": balance.year, "cap_fen": balance.cap_fen,
+                        "used_fen": balance.used_fen, "left_fen": balance.left_fen,
+                        "text": balance.text()},
+            "items": [{"id": i["item"].id, "medicine": i["item"].medicine,
+                       "strength": i["item"].strength, "dose": i["item"].dose,
+                       "condition": i["condition"], "active": bool(i["item"].active),
+                       "runs_out_on": i["supply"].runs_out_on,
+                       "days_left": i["supply"].days_left} for i in view.items],
+            "deliveries": [{k: d[k] for k in (
+                "id", "delivered_on", "kind", "medicine", "quantity", "unit", "unit_price_fen",
+                "insurance_fen", "free_fund_fen", "patient_fen", "receipt_no", "current",
+                "replaced_by", "corrects_id", "refund_of")} for d in view.deliveries]})
+        return 0
+    if view.box is None:
+        print(f"{view.resident_name} 还没有慢病小药箱。{balance.text()}")
+        return 0
+    print(f"{view.resident_name} 的慢病小药箱（{view.box.opened_on} 建）。{balance.text()}")
+    for i in view.items:
+        state = "" if i["item"].active else "（已停用）"
+        print(f"  {i['item'].medicine} {i['item'].strength}\t{i['item'].dose}\t"
+              f"{i['condition']}\t{i['supply'].text()}{state}")
+    for d in view.deliveries:
+        state = "" if d["current"] else "（已更正）"
+        print(f"  {d['delivered_on']}\t{'退药' if d['kind'] == 'refund' else '发药'}\t"
+              f"{d['medicine']}\t{d['quantity']}{d['unit']}\t"
+              f"{_yuan(d['quantity'] * d['unit_price_fen'])}元\t基金{_yuan(d['free_fund_fen'])}"
+              f"\t{d['receipt_no']}{state}")
+    return 0
+
+
+CARE_COMMANDS = {"checkups-due": cmd_checkups_due, "checkup-coverage": cmd_checkup_coverage,
+                 "medicine-report": cmd_medicine_report,
+                 "medicine-runs-out": cmd_medicine_runs_out, "medicine-box": cmd_medicine_box}
+# (end of issue 6)
 def cmd_gui(args: argparse.Namespace) -> int:
     from clinic_app.ui.app import run
 
@@ -481,6 +672,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
 COMMANDS = {"demo": cmd_demo, "search": cmd_search, "check": cmd_check, "policy": cmd_policy,
             "overdue": cmd_overdue, "import-roster": cmd_import_roster, "gui": cmd_gui}
+COMMANDS.update(CARE_COMMANDS)  # checkups, medicine box (issue 6)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
