@@ -57,3 +57,28 @@ def make_household(clinic: Clinic, village_id: str, household_no: str = "",
         for name, relation, sex in members
     ]
     return Family(household_id, head_id, member_ids)
+
+
+# ---------------------------------------------------------------- printing (issue 7)
+@dataclass
+class Practice:
+    """A family-doctor team with one doctor (who signs contracts)."""
+
+    team_id: str
+    doctor_id: str
+
+
+def make_doctor(clinic: Clinic, name: str = "李建国", phone: str = "13912345678",
+                team: str = "红星村家庭医生团队", team_phone: str = "0951-7654321",
+                place_id: str | None = None) -> Practice:
+    team_id = clinic.add_team(team, team_phone, place_id)
+    return Practice(team_id, clinic.add_doctor(name, phone=phone, team_id=team_id,
+                                               place_id=place_id))
+
+
+def sign(clinic: Clinic, resident_id: str, practice: Practice, package: str = "basic",
+         start: dt.date = FIXED_TODAY - dt.timedelta(days=30)) -> str:
+    """A contract with the practice's doctor for the profile's term, started `start`."""
+    return clinic.sign_contract(resident_id, team_id=practice.team_id,
+                                doctor_id=practice.doctor_id, package_code=package,
+                                start_on=start)

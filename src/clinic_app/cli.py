@@ -145,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     pretire.add_argument("profile")
     pretire.add_argument("--reason", required=True)
     _common(pretire)
+    _print_parsers(sub)  # printing (issue 7): see the printing section below
     return parser
 
 
@@ -673,6 +674,163 @@ def cmd_gui(args: argparse.Namespace) -> int:
 COMMANDS = {"demo": cmd_demo, "search": cmd_search, "check": cmd_check, "policy": cmd_policy,
             "overdue": cmd_overdue, "import-roster": cmd_import_roster, "gui": cmd_gui}
 COMMANDS.update(CARE_COMMANDS)  # checkups, medicine box (issue 6)
+
+
+# ---------------------------------------------------------------------- 打印 (printing, issue 7)
+# `clinic-app print KIND --db PATH --out FILE.pdf …`: the same print jobs the window runs
+# (clinic_app.printing), saved as a PDF and recorded in the print log (--no-record to skip).
+# Exit codes: 0 printed; 1 error (e.g. a character the font lacks, listed in Chinese);
+# 5 nothing to print (nobody chosen, or nothing changed since the last print).
+EXIT_NOTHING_TO_PRINT = 5
+PRINT_KINDS = {
+    "contact-cards": "签约服务联系卡（每张A4十张，--single 为单张卡片）",
+    "household-cards": "户政策明白卡（每户一张A4，--a5 用A5纸）",
+    "visit-list": "随访工作单（今日待办，按风险排序）",
+    "follow-up-forms": "随访服务记录表（空白或已填）",
+    "checkup-report": "健康体检报告",
+    "monthly-report": "健康扶贫月报",
+}
+MISSING_HELP = "字库中没有的生僻字：error 停止并列出（默认）；mark 印成□手写补上；skip 跳过这些人"
+
+
+def _print_parsers(sub: Any) -> None:
+    printing = sub.add_parser("print", help="打印卡片、随访单、表格和月报（生成PDF）")
+    kinds = printing.add_subparsers(dest="print_kind", parser_class=_Parser, required=True)
+    for kind, help_text in PRINT_KINDS.items():
+        p = kinds.add_parser(kind, help=help_text)
+        _common(p)
+        p.add_argument("--out", type=Path, required=True, help="保存为这个PDF文件")
+        p.add_argument("--missing", choices=("error", "mark", "skip"), default="error",
+                       help=MISSING_HELP)
+        p.add_argument("--no-record", action="store_true",
+                       help="不记入打印记录（只是预览，不算已发放）")
+        if kind != "monthly-report":
+            p.add_argument("--village", default=None, help="只打印这个村")
+        if kind in ("contact-cards", "household-cards"):
+            p.add_argument("--changed-only", action="store_true",
+                           help="只打印自上次打印以来内容有变化（或从未打印）的")
+        if kind in ("follow-up-forms", "checkup-report", "contact-cards"):
+            p.add_argument("--resident", action="append", default=None, metavar="ID",
+                           help="只打印这位居民（档案编号，可重复）")
+    kinds.choices["contact-cards"].add_argument(
+        "--single", action="store_true", help="单张卡片（85.6×54毫米，卡片打印机）")
+    kinds.choices["contact-cards"].add_argument(
+        "--foldover", action="store_true", help="正反面并排，裁下对折（不能双面打印时）")
+    kinds.choices["household-cards"].add_argument("--a5", action="store_true",
+                                                  help="用A5纸")
+    visit = kinds.choices["visit-list"]
+    visit.add_argument("--doctor", default=None, help="只列这位医生的签约居民（医生姓名）")
+    visit.add_argument("--as-of", type=_date_arg, default=None, help="按哪天计算（默认今天）")
+    visit.add_argument("--within", type=int, default=None, help="包括几天内到期的")
+    kinds.choices["monthly-report"].add_argument("--month", default=None,
+                                                 help="月份，如 2026-10（默认本月）")
+    forms = kinds.choices["follow-up-forms"]
+    forms.add_argument("--form", default=None,
+                       choices=("hypertension", "diabetes", "combined", "tuberculosis",
+                                "severe_mental"), help="随访表种类（空白表必填）")
+    forms.add_argument("--blank", action="store_true", help="空白表（不填以往随访）")
+    forms.add_argument("--copies", type=int, default=1, help="空白表份数")
+    jobs_cmd = kinds.add_parser("jobs", help="最近的打印记录（可按编号重印）")
+    _common(jobs_cmd)
+    jobs_cmd.add_argument("--limit", type=int, default=20)
+    again = kinds.add_parser("reprint", help="按打印记录编号重印")
+    _common(again)
+    again.add_argument("job_id")
+    again.add_argument("--out", type=Path, required=True, help="保存为这个PDF文件")
+    again.add_argument("--missing", choices=("error", "mark", "skip"), default="error",
+                       help=MISSING_HELP)
+    again.add_argument("--no-record", action="store_true", help="不记入打印记录")
+
+
+def _doctor_id(clinic: Clinic, name: str | None) -> str | None:
+    if not name:
+        return None
+    matches = [d for d in clinic.doctors() if d["name"] == name]
+    if not matches:
+        raise ClinicError(f"没有名为“{name}”的在岗医生")
+    if len(matches) > 1:
+        raise ClinicError(f"有 {len(matches)} 位医生叫“{name}”，请在窗口中选择")
+    return matches[0]["id"]
+
+
+def _print_job(args: argparse.Namespace, clinic: Clinic) -> Any:
+    from clinic_app import printing  # reportlab loads only for print commands
+
+    kind = args.print_kind
+    progress = _stderr_progress(args)
+    common = {"missing": args.missing, "progress": progress}
+    if kind == "reprint":
+        return printing.reprint(clinic, args.job_id, **common)
+    village_id = _village_id(clinic, getattr(args, "village", None))
+    if kind == "contact-cards":
+        layout = "single" if args.single else "foldover" if args.foldover else "duplex"
+        return printing.contact_cards_pdf(clinic, village_id=village_id,
+                                          resident_ids=args.resident, layout=layout,
+                                          changed_only=args.changed_only, **common)
+    if kind == "household-cards":
+        return printing.household_cards_pdf(clinic, village_id=village_id,
+                                            changed_only=args.changed_only,
+                                            paper="A5" if args.a5 else "A4", **common)
+    if kind == "visit-list":
+        return printing.visit_list_pdf(clinic, village_id=village_id,
+                                       doctor_id=_doctor_id(clinic, args.doctor),
+                                       as_of=args.as_of, due_within=args.within, **common)
+    if kind == "follow-up-forms":
+        return printing.follow_up_forms_pdf(clinic, resident_ids=args.resident,
+                                            village_id=village_id, form=args.form,
+                                            blank=args.blank, copies=args.copies, **common)
+    if kind == "checkup-report":
+        residents = args.resident or clinic.print_subjects("resident", village_id=village_id)
+        return printing.checkup_report_pdf(clinic, residents, **common)
+    output, _numbers = printing.monthly_report_pdf(clinic, args.month, **common)
+    return output
+
+
+def cmd_print(args: argparse.Namespace) -> int:
+    from clinic_app import printing
+
+    if args.db is not None and not Path(args.db).exists():
+        raise ClinicError(f"数据库文件不存在：{args.db}（请检查路径）")
+    with Clinic.open(args.db) as clinic:
+        if args.print_kind == "jobs":
+            jobs = clinic.print_jobs(args.limit)
+            if args.json:
+                _print_json(jobs)
+            for job in [] if args.json else jobs:
+                print(f"{job['job_id']}\t{job['printed_at'][:16]}\t"
+                      f"{printing.KINDS.get(job['kind'], job['kind'])}\t{job['subjects']}份\t"
+                      f"{job['user']}")
+            if not jobs and not args.json:
+                print("还没有打印记录", file=sys.stderr)
+            return 0
+        try:
+            output = _print_job(args, clinic)
+        except printing.NothingToPrint as exc:
+            print(f"\r\033[K{exc}", file=sys.stderr)
+            return EXIT_NOTHING_TO_PRINT
+        path = output.save(args.out)
+        job_id = None if args.no_record else output.record(clinic)
+    if args.json:
+        _print_json({**output.summary(), "out": str(path), "job_id": job_id})
+        return 0
+    name = printing.KINDS.get(output.kind, output.kind)
+    print(f"\r\033[K已生成{name}：{len(output.items)} 份，共 {output.pages} 页 → {path}",
+          file=sys.stderr)
+    if output.skipped:
+        print(f"未打印 {len(output.skipped)} 份：{printing.jobs.skipped_summary(output.skipped)}"
+              "（--json 列出每一位）", file=sys.stderr)
+        for item in output.skipped[:10]:
+            print(f"  {item.name or item.subject_id}：{item.reason}", file=sys.stderr)
+    for problem in output.marked:
+        print(f"已用□代替生僻字，请手写补上：{problem.describe()}", file=sys.stderr)
+    if job_id:
+        print(f"打印记录编号：{job_id}（重印：clinic-app print reprint {job_id} --out …）",
+              file=sys.stderr)
+    return 0
+
+
+COMMANDS.update({"print": cmd_print})
+# (end of printing, issue 7)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

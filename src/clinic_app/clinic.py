@@ -12,7 +12,7 @@ import datetime as dt
 import getpass
 import json
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +42,7 @@ from clinic_app.errors import ClinicError, DuplicateResident, NotFoundError, Val
 from clinic_app.storage import care_queries as care_sql  # checkups, boxes (issue 6)
 from clinic_app.storage import contract_queries as contract_sql  # contracts
 from clinic_app.storage import db as storage_db
-from clinic_app.storage import followup_queries, policy_queries, queries
+from clinic_app.storage import followup_queries, policy_queries, print_queries, queries
 from clinic_app.storage.store import NotFound, Store
 
 if TYPE_CHECKING:
@@ -1357,7 +1357,11 @@ class Clinic:
 
     # ------------------------------------------------------------------ search & check
     def search(self, query: str, limit: int = 50) -> list[dict[str, Any]]:
-        hits = queries.search_ids(self.store, query, limit)
+        # Printing (issue 7): a contact card's QR code carries the record id; a USB scanner
+        # types it into the search box, and it finds exactly that resident.
+        scanned = print_queries.resident_by_record_id(self.store, query)
+        hits = [queries.SearchHit(scanned, queries.RANK_EXACT_ID)] if scanned else \
+            queries.search_ids(self.store, query, limit)
         rows = self.summaries([h.resident_id for h in hits])
         ranks = {h.resident_id: h.rank for h in hits}
         for row in rows:
@@ -2090,6 +2094,111 @@ class Clinic:
         diagnosed = next((c.diagnosed_on for c in self.conditions(resident_id)
                           if c.code == followup.TB), None)
         return "intensive" if diagnosed is None or (on - diagnosed).days < 60 else "continuation"
+
+    # ------------------------------------------------------------------ printing (issue 7)
+    # Cards and paper: clinic_app.printing renders PDFs from what these methods read, and
+    # each print is recorded in print_log (one row per printed subject; a batch shares a
+    # job_id) with a hash of the card's content, so "changed since its last print" and
+    # one-click reprints work.
+    def print_subjects(self, kind: str, *, village_id: str | None = None,
+                       household_ids: Sequence[str] | None = None,
+                       resident_ids: Sequence[str] | None = None) -> list[str]:
+        """Who a batch covers, in print order (village, group, household, head first).
+
+        kind "household": household ids (of a village, of the given households or of the
+        households the given residents live in). Any other kind: active resident ids (of a
+        village, of the given households, or the given residents themselves).
+        """
+        if kind == "household":
+            if household_ids is not None:
+                return list(household_ids)
+            return print_queries.household_ids(self.store, village_id=village_id,
+                                               resident_ids=resident_ids)
+        if resident_ids is not None:
+            return list(resident_ids)
+        return print_queries.active_resident_ids(self.store, village_id=village_id,
+                                                 household_ids=household_ids)
+
+    def contact_card_rows(self, resident_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """Identity, village and the contract in force (doctor, team, services) per resident."""
+        return print_queries.contact_card_rows(self.store, resident_ids,
+                                               self.today().isoformat())
+
+    def household_card_rows(self, household_ids: Sequence[str]) -> dict[str, list[dict]]:
+        """Households, their active members, members' conditions, contracts and box items."""
+        members = print_queries.household_member_rows(self.store, household_ids)
+        member_ids = [m["id"] for m in members]
+        return {
+            "households": print_queries.household_rows(self.store, household_ids),
+            "members": members,
+            "conditions": print_queries.active_conditions(self.store, member_ids),
+            "contracts": self.contact_card_rows(member_ids),
+            "box_items": print_queries.box_items(self.store, member_ids),
+        }
+
+    def print_header(self, resident_id: str) -> dict[str, Any]:
+        """Name, sex, birth, ID, phone, village and household for the top of a form."""
+        row = print_queries.resident_header(self.store, resident_id)
+        if row is None:
+            raise NotFoundError("找不到这位居民，可能已被删除，请刷新后重试")
+        return row
+
+    def print_checkups(self, resident_id: str, limit: int = 1) -> list[dict[str, Any]]:
+        """The resident's latest current checkups with the doctor's name, newest first."""
+        return print_queries.current_checkups(self.store, resident_id, limit)
+
+    def monthly_report_rows(self, start: dt.date, end: dt.date) -> dict[str, list[dict]]:
+        """Raw rows the 月报 is counted from (printing/report.py does the counting)."""
+        first, last = start.isoformat(), end.isoformat()
+        year_start = dt.date(end.year, 1, 1).isoformat()
+        return {
+            "villages": print_queries.villages_of(self.store),
+            "residents": print_queries.report_residents(self.store, last),
+            "conditions": print_queries.report_conditions(self.store, last),
+            "contracts": print_queries.report_contracts(self.store, last),
+            "signed": print_queries.report_signed_between(self.store, first, last),
+            "visits": print_queries.report_visits(self.store, last),
+            "checkups_month": print_queries.report_checkups(self.store, first, last),
+            "checkups_year": print_queries.report_checkups(self.store, year_start, last),
+            "deliveries": print_queries.report_deliveries(self.store, first, last),
+        }
+
+    def last_printed(self, kind: str, subject_ids: Sequence[str]) -> dict[str, str]:
+        """The content hash each subject was last printed with; never printed: absent."""
+        return print_queries.latest_hashes(self.store, kind, subject_ids)
+
+    def record_print(self, kind: str, items: Sequence[tuple[str, str]],
+                     params: Mapping[str, Any] | None = None) -> str:
+        """Record one print job: (subject_id, content_hash) per printed subject. Returns the
+        job id (the same for every row of the job, so the job can be reprinted)."""
+        if not items:
+            raise ValidationFailed({"items": "没有打印任何内容，无需记录"})
+        job_id = print_queries.new_job_id()
+        stamp = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+        text = json.dumps(dict(params or {}), ensure_ascii=False, sort_keys=True, default=str)
+        with self._write() as store:
+            store.insert_many("print_log", [
+                {"job_id": job_id, "kind": kind, "subject_id": subject,
+                 "content_hash": digest, "printed_at": stamp, "user": store.user,
+                 "params": text} for subject, digest in items])
+        return job_id
+
+    def print_jobs(self, limit: int = 50, kind: str | None = None) -> list[dict[str, Any]]:
+        """Recorded print jobs, newest first (job_id, kind, printed_at, user, params,
+        subjects = how many were printed)."""
+        rows = print_queries.print_jobs(self.store, limit, kind)
+        for row in rows:
+            row["params"] = json.loads(row["params"] or "{}")
+        return rows
+
+    def print_job_items(self, job_id: str) -> list[dict[str, Any]]:
+        """The rows of one print job (subject_id, content_hash…), in print order."""
+        rows = print_queries.print_job_rows(self.store, job_id)
+        if not rows:
+            raise NotFoundError("找不到这次打印记录")
+        for row in rows:
+            row["params"] = json.loads(row["params"] or "{}")
+        return rows
 
     # ------------------------------------------------------------------ helpers
     def _get(self, table: str, row_id: str) -> dict[str, Any]:
