@@ -146,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     pretire.add_argument("--reason", required=True)
     _common(pretire)
     _print_parsers(sub)  # printing (issue 7): see the printing section below
+    _contract_parsers(sub)  # contracts (issue 5): see the contracts section below
     return parser
 
 
@@ -831,6 +832,101 @@ def cmd_print(args: argparse.Namespace) -> int:
 
 COMMANDS.update({"print": cmd_print})
 # (end of printing, issue 7)
+
+
+# ---------------------------------------------------------------------- 家庭医生签约 (contracts)
+# Issue 5, contracts part: `clinic-app contracts expiring|expired|fulfilment` and
+# `clinic-app doctors`, read-only lists over the same Clinic methods the window uses.
+CONTRACT_LISTS = {"expiring": "即将到期（未续约）", "expired": "已到期未续约",
+                  "fulfilment": "各村履约情况"}
+
+
+def _contract_parsers(sub: Any) -> None:
+    contracts = sub.add_parser("contracts", help="家庭医生签约：即将到期、已到期未续约、各村履约率")
+    contracts.add_argument("list", choices=tuple(CONTRACT_LISTS),
+                           help="expiring 即将到期；expired 已到期未续约；fulfilment 各村履约率")
+    _common(contracts)
+    contracts.add_argument("--village", default=None, help="只列出这个村")
+    contracts.add_argument("--as-of", type=_date_arg, default=None, help="按哪天计算（默认今天）")
+    doctors = sub.add_parser("doctors", help="家庭医生团队与医生名单（含在约签约数）")
+    _common(doctors)
+
+
+def _open_existing(args: argparse.Namespace) -> Clinic:
+    """These lists only read: a mistyped --db must not create an empty register."""
+    if args.db is not None and not Path(args.db).exists():
+        raise ClinicError(f"数据库文件不存在：{args.db}（请检查路径）")
+    return Clinic.open(args.db)
+
+
+def _rate(value: float | None) -> str:
+    return "—" if value is None else f"{value:g}%"
+
+
+def cmd_contracts(args: argparse.Namespace) -> int:
+    with _open_existing(args) as clinic:
+        village_id = _village_id(clinic, args.village)
+        as_of = args.as_of or clinic.today()
+        if args.list == "fulfilment":
+            # A whole township takes seconds: show progress to a person, not to a script.
+            progress = _stderr_progress(args) if sys.stderr.isatty() else None
+            report = clinic.village_fulfilment(as_of, village_id=village_id,
+                                               progress=progress)
+            if progress is not None:
+                print("\r\033[K", end="", file=sys.stderr)
+        else:
+            lister = clinic.expiring_soon if args.list == "expiring" else \
+                clinic.expired_contracts
+            rows = lister(as_of, village_id=village_id)
+    if args.list == "fulfilment":
+        if args.json:
+            _print_json(report)
+            return 0
+        if not report["villages"]:
+            print(f"{as_of} 没有在约的签约", file=sys.stderr)
+            return 0
+        print("村\t在约人数\t全部履约\t应履约项目\t已完成\t履约率\t按进度完成\t进度达标率")
+        for row in [*report["villages"], {**report["total"], "village": "合计"}]:
+            print(f"{row['village']}\t{row['contracts']}\t{row['contracts_done']}\t"
+                  f"{row['items']}\t{row['items_done']}\t{_rate(row['item_rate'])}\t"
+                  f"{row['items_on_track']}\t{_rate(row['on_track_rate'])}")
+        return 0
+    if args.json:
+        _print_json([{k: row[k] for k in (
+            "id", "resident_id", "name", "sex", "age", "phone", "village", "group_name",
+            "household_no", "start_on", "end_on", "days_left", "package_code", "package",
+            "agreement_no", "doctor", "team")} for row in rows])
+        return 0
+    if not rows:
+        print(f"没有{CONTRACT_LISTS[args.list]}的签约", file=sys.stderr)
+    for row in rows:
+        left = f"剩{row['days_left']}天" if row["days_left"] >= 0 else \
+            f"已过期{-row['days_left']}天"
+        print(f"{row['name']}\t{row['village'] or ''}{row['group_name'] or ''}\t"
+              f"{row['end_on']}到期\t{left}\t{row['package']}\t医生:{row['doctor'] or '未指定'}\t"
+              f"{row['phone']}")
+    return 0
+
+
+def cmd_doctors(args: argparse.Namespace) -> int:
+    with _open_existing(args) as clinic:
+        rows = clinic.doctor_list()
+    if args.json:
+        _print_json([{**row, "active": bool(row["active"]),
+                      "role_label": codes.label(codes.DOCTOR_ROLES, row["role"])}
+                     for row in rows])
+        return 0
+    if not rows:
+        print("还没有登记医生", file=sys.stderr)
+    for row in rows:
+        state = "" if row["active"] else "\t已停用"
+        print(f"{row['name']}\t{codes.label(codes.DOCTOR_ROLES, row['role'])}\t"
+              f"{row['team'] or '无团队'}\t{row['phone'] or ''}\t在约签约 {row['contracts']} 份"
+              f"{state}")
+    return 0
+
+
+COMMANDS.update({"contracts": cmd_contracts, "doctors": cmd_doctors})
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1065,26 +1065,27 @@ class Clinic:
                            village_id: str | None = None,
                            progress: Progress | None = None) -> dict[str, Any]:
         """签约一人履约一人、签约一项履约一项 per village over the contracts in force on as_of:
-        {"as_of", "villages": [{village, contracts, items, item_rate, …}], "total": {…}}."""
+        {"as_of", "villages": [{village, contracts, items, item_rate, …}], "total": {…}}.
+        Village by village (each is one batch of queries); residents in no household are
+        counted under （未归户）."""
         as_of = as_of or self.today()
-        rows = contract_sql.in_force(self.store, as_of, village_id=village_id)
-        tallies: dict[str, fulfil.Tally] = {}
-        names: dict[str, str] = {}
+        groups: list[tuple[str | None, str]] = [(v.id, v.name) for v in self.places("village")
+                                                if village_id in (None, v.id)]
+        if village_id is None:
+            groups.append((None, "（未归户）"))
         total = fulfil.Tally()
-        chunk = 5000
-        for start in range(0, len(rows), chunk):
+        villages = []
+        for done, (place_id, name) in enumerate(groups):
             if progress is not None:
-                progress.update(start, len(rows), "正在统计履约情况")
-            part = rows[start:start + chunk]
-            results = self._fulfil(part, as_of)
-            for row in part:
-                key = row["village_id"] or ""
-                names[key] = row["village"] or "（未归户）"
-                items = results[row["id"]]
-                tallies.setdefault(key, fulfil.Tally()).add(items)
+                progress.update(done, len(groups), f"正在统计履约情况：{name}")
+            rows = contract_sql.in_force(self.store, as_of, village_id=place_id)
+            if not rows:
+                continue
+            tally = fulfil.Tally()
+            for items in self._fulfil(rows, as_of).values():
+                tally.add(items)
                 total.add(items)
-        villages = [{"village_id": key or None, "village": names[key], **tally.to_dict()}
-                    for key, tally in sorted(tallies.items(), key=lambda kv: names[kv[0]])]
+            villages.append({"village_id": place_id, "village": name, **tally.to_dict()})
         return {"as_of": as_of.isoformat(), "villages": villages, "total": total.to_dict()}
 
     def _fulfil(self, rows: list[dict[str, Any]], as_of: dt.date
@@ -1092,51 +1093,58 @@ class Clinic:
         """Fulfilment of several contract rows, from one batch of queries."""
         if not rows:
             return {}
-        terms = {}
-        for row in rows:
-            terms[row["id"]] = fulfil.Term(
-                dt.date.fromisoformat(row["start_on"]), dt.date.fromisoformat(row["end_on"]),
-                dt.date.fromisoformat(row["ended_on"]) if row["ended_on"] else None, as_of)
+        day = dt.date.fromisoformat
+        terms = {row["id"]: fulfil.Term(day(row["start_on"]), day(row["end_on"]),
+                                        day(row["ended_on"]) if row["ended_on"] else None,
+                                        as_of) for row in rows}
         since = min(t.start_on for t in terms.values())
-        until = max(min(t.last_day, as_of) for t in terms.values())
+        until = max(t.counted_until for t in terms.values())
         inputs = contract_sql.fulfilment_inputs(
             self.store, [r["resident_id"] for r in rows], since, max(since, until))
-        by_resident: dict[str, dict[str, list[Any]]] = {}
-
-        def bucket(rid: str, kind: str) -> list[Any]:
-            return by_resident.setdefault(rid, {}).setdefault(kind, [])
-
-        day = dt.date.fromisoformat
+        visits: dict[str, list[fulfil.Visit]] = {}
         for r in inputs["visits"]:
-            bucket(r["resident_id"], "visits").append(fulfil.Visit(
+            visits.setdefault(r["resident_id"], []).append(fulfil.Visit(
                 day(r["visit_date"]), r["form"], r["method"] or "", r["referral_to"] or ""))
+        checkups: dict[str, list[dt.date]] = {}
         for r in inputs["checkups"]:
-            bucket(r["resident_id"], "checkups").append(day(r["checkup_date"]))
+            checkups.setdefault(r["resident_id"], []).append(day(r["checkup_date"]))
+        deliveries: dict[str, list[dt.date]] = {}
         for r in inputs["deliveries"]:
-            bucket(r["resident_id"], "deliveries").append(day(r["delivered_on"]))
+            deliveries.setdefault(r["resident_id"], []).append(day(r["delivered_on"]))
+        records: dict[str, list[tuple[str, dt.date]]] = {}
         for r in inputs["records"]:
-            bucket(r["resident_id"], "records").append((r["service_code"], day(r["service_on"])))
+            records.setdefault(r["resident_id"], []).append((r["service_code"],
+                                                             day(r["service_on"])))
+        conditions: dict[str, list[dict[str, Any]]] = {}
         for r in inputs["conditions"]:
-            bucket(r["resident_id"], "conditions").append(r)
+            if fulfil.per_year_key(r["code"]) is not None:
+                conditions.setdefault(r["resident_id"], []).append(r)
         out = {}
+        profiles: dict[str, Profile] = {}
+        parsed: dict[str, list[dict[str, Any]]] = {}
         for row in rows:
             term = terms[row["id"]]
-            mine = by_resident.get(row["resident_id"], {})
-            profile = self._contract_profile(row["profile_id"])
+            rid = row["resident_id"]
+            if row["profile_id"] not in profiles:
+                profiles[row["profile_id"]] = self._contract_profile(row["profile_id"])
+            profile = profiles[row["profile_id"]]
             per_year = {}
-            for condition in mine.get("conditions", []):
-                code = condition["code"]
-                key = fulfil.per_year_key(code)
+            start, last = term.start_on.isoformat(), term.last_day.isoformat()
+            for condition in conditions.get(rid, ()):
+                # Managed during the term: diagnosed by its end, not closed before its start.
                 managed = (condition["status"] == "active" or
-                           (condition["closed_on"] or "") >= term.start_on.isoformat()) and \
-                    (condition["diagnosed_on"] or "") <= term.last_day.isoformat()
-                if managed and key is not None:
-                    per_year[code] = profile.value(key, term.start_on) or 0
+                           (condition["closed_on"] or "") >= start) and \
+                    (condition["diagnosed_on"] or "") <= last
+                if managed:
+                    key = fulfil.per_year_key(condition["code"])
+                    per_year[condition["code"]] = profile.value(key, term.start_on) or 0
             services = row["services"]
-            if isinstance(services, str):
-                services = json.loads(services)
-            events = fulfil.Events(mine.get("visits", ()), mine.get("checkups", ()),
-                                       mine.get("deliveries", ()), mine.get("records", ()))
+            if isinstance(services, str):  # most contracts share one package text: parse once
+                if services not in parsed:
+                    parsed[services] = json.loads(services)
+                services = parsed[services]
+            events = fulfil.Events(visits.get(rid, ()), checkups.get(rid, ()),
+                                   deliveries.get(rid, ()), records.get(rid, ()))
             out[row["id"]] = fulfil.contract_items(services, term, per_year, events)
         return out
 

@@ -27,7 +27,7 @@ import datetime as dt
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from clinic_app.domain.codes import CHRONIC_CONDITIONS
 from clinic_app.domain.policy import RULES, SERVICE_CODES
@@ -68,9 +68,8 @@ ITEM_STATUS = {
 }
 
 
-@dataclass(frozen=True)
-class Visit:
-    """What fulfilment needs of one current follow-up."""
+class Visit(NamedTuple):
+    """What fulfilment needs of one current follow-up (a tuple: a township has 10⁶)."""
 
     visit_date: dt.date
     form: str
@@ -90,47 +89,49 @@ class Events:
 
 @dataclass(frozen=True)
 class Term:
-    """The days a contract was in force, and the day fulfilment is judged on."""
+    """The days a contract was in force, and the day fulfilment is judged on.
+
+    The derived values are computed once (a township's report asks them ~10⁶ times).
+    """
 
     start_on: dt.date
     end_on: dt.date
     ended_on: dt.date | None
     as_of: dt.date
+    last_day: dt.date = field(init=False)  # the last day in force (F1)
+    counted_until: dt.date = field(init=False)  # last day whose records count
+    months: int = field(init=False)  # the agreed term in whole months
+    share: float = field(init=False)  # how much of the agreed term has passed (0..1)
+    ended_early: bool = field(init=False)
+    over: bool = field(init=False)
 
-    @property
-    def last_day(self) -> dt.date:
-        """The last day in force (F1): the day before an early end, else the end date."""
+    def __post_init__(self) -> None:
+        last = self.end_on
         if self.ended_on is not None and self.ended_on <= self.end_on:
-            return max(self.ended_on - dt.timedelta(days=1), self.start_on - dt.timedelta(days=1))
-        return self.end_on
-
-    @property
-    def ended_early(self) -> bool:
-        return self.ended_on is not None and self.ended_on <= self.end_on \
-            and self.ended_on <= self.as_of
-
-    @property
-    def over(self) -> bool:
-        return self.as_of > self.last_day
-
-    @property
-    def months(self) -> int:
-        """The agreed term in whole months (a 12-month term is 365 or 366 days)."""
-        return max(1, round(((self.end_on - self.start_on).days + 1) / 30.44))
-
-    def counts(self, day: dt.date) -> bool:
-        return self.start_on <= day <= min(self.last_day, self.as_of)
-
-    def share_elapsed(self) -> float:
-        """How much of the agreed term has passed by as_of (0..1)."""
+            # The day it is ended it no longer counts; ended before it began: never in force.
+            last = max(self.ended_on - dt.timedelta(days=1),
+                       self.start_on - dt.timedelta(days=1))
         total = (self.end_on - self.start_on).days + 1
         elapsed = (min(self.as_of, self.end_on) - self.start_on).days + 1
-        return min(1.0, max(0.0, elapsed / total))
+        values = {
+            "last_day": last,
+            "counted_until": min(last, self.as_of),
+            # A 12-month term is 365 or 366 days: both round to 12.
+            "months": max(1, round(total / 30.44)),
+            "share": min(1.0, max(0.0, elapsed / total)),
+            "ended_early": self.ended_on is not None and self.ended_on <= self.end_on
+            and self.ended_on <= self.as_of,
+            "over": self.as_of > last,
+        }
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    def counts(self, day: dt.date) -> bool:
+        return self.start_on <= day <= self.counted_until
 
 
-@dataclass(frozen=True)
-class Item:
-    """One promise of a contract and how far it is kept."""
+class Item(NamedTuple):
+    """One promise of a contract and how far it is kept (a tuple: cheap to make in bulk)."""
 
     code: str
     name: str
@@ -173,7 +174,7 @@ def _status(promised: int, done: int, expected: int, term: Term) -> str:
 
 
 def _item(code: str, name: str, promised: int, done: int, term: Term, note: str = "") -> Item:
-    expected = math.floor(promised * term.share_elapsed() + 1e-9) if promised else 0
+    expected = math.floor(promised * term.share + 1e-9) if promised else 0
     return Item(code, name, promised, done, expected, _status(promised, done, expected, term),
                 note)
 
@@ -181,9 +182,13 @@ def _item(code: str, name: str, promised: int, done: int, term: Term, note: str 
 def follow_up_items(name: str, per_year: Mapping[str, int], visits: Iterable[Visit],
                     term: Term) -> list[Item]:
     """F3: one promise per managed condition, from the profile's yearly number."""
-    visits = [v for v in visits if term.counts(v.visit_date)]
+    conditions = [c for c in CHRONIC_CONDITIONS if per_year.get(c)]
+    if not conditions:
+        return [Item("follow_up", name, 0, 0, 0, "not_applicable", "未登记需定期随访的慢病")]
+    start, until = term.start_on, term.counted_until
+    visits = [v for v in visits if start <= v.visit_date <= until]
     items = []
-    for condition in (c for c in CHRONIC_CONDITIONS if per_year.get(c)):
+    for condition in conditions:
         label = CHRONIC_CONDITIONS[condition]
         face_to_face = condition in FACE_TO_FACE_ONLY
         days = {v.visit_date for v in visits
@@ -193,18 +198,17 @@ def follow_up_items(name: str, per_year: Mapping[str, int], visits: Iterable[Vis
             "面对面随访（电话随访不计）" if face_to_face else "随访")
         items.append(_item("follow_up", f"{name}（{label}）", scaled(per_year[condition], term),
                            len(days), term, note))
-    if not items:
-        return [Item("follow_up", name, 0, 0, 0, "not_applicable", "未登记需定期随访的慢病")]
     return items
 
 
 def contract_items(services: Sequence[Mapping[str, Any]], term: Term,
                    per_year: Mapping[str, int], events: Events) -> list[Item]:
     """Every promise of one contract (its package as signed) against the records (F1–F5)."""
+    start, until = term.start_on, term.counted_until
     recorded: dict[str, set[dt.date]] = {}
     counted: dict[str, int] = {}
     for code, day in events.records:
-        if term.counts(day):
+        if start <= day <= until:
             counted[code] = counted.get(code, 0) + 1
             recorded.setdefault(code, set()).add(day)
     items: list[Item] = []
@@ -215,14 +219,14 @@ def contract_items(services: Sequence[Mapping[str, Any]], term: Term,
             items += follow_up_items(name, per_year, events.visits, term)
             continue
         if code == "checkup":
-            done = len({d for d in events.checkups if term.counts(d)})
+            done = len({d for d in events.checkups if start <= d <= until})
             note = "按健康体检记录"
         elif code == "referral":
             done = sum(1 for v in events.visits if v.referral_to.strip()
-                       and term.counts(v.visit_date)) + counted.get(code, 0)
+                       and start <= v.visit_date <= until) + counted.get(code, 0)
             note = "随访表中的转诊，加上登记的转诊服务"
         elif code == "medicine_delivery":
-            days = {d for d in events.deliveries if term.counts(d)}
+            days = {d for d in events.deliveries if start <= d <= until}
             done = len(days | recorded.get(code, set()))
             note = "按送药记录（每天计一次）"
         else:
@@ -245,19 +249,25 @@ class Tally:
     services: dict[str, list[int]] = field(default_factory=dict)  # code → [owed, done]
 
     def add(self, items: Sequence[Item]) -> None:
-        owed = [i for i in items if i.owed]
         self.contracts += 1
-        self.items += len(owed)
-        done = [i for i in owed if i.done >= i.promised]
-        on_track = [i for i in owed if i.done >= i.expected]
-        self.items_done += len(done)
-        self.items_on_track += len(on_track)
-        self.contracts_done += len(done) == len(owed)
-        self.contracts_on_track += len(on_track) == len(owed)
-        for item in owed:
-            pair = self.services.setdefault(item.code, [0, 0])
+        owed = done = on_track = 0
+        for item in items:
+            if item.status in ("on_demand", "not_applicable"):
+                continue
+            owed += 1
+            kept = item.done >= item.promised
+            done += kept
+            on_track += item.done >= item.expected
+            pair = self.services.get(item.code)
+            if pair is None:
+                pair = self.services[item.code] = [0, 0]
             pair[0] += 1
-            pair[1] += item.done >= item.promised
+            pair[1] += kept
+        self.items += owed
+        self.items_done += done
+        self.items_on_track += on_track
+        self.contracts_done += done == owed
+        self.contracts_on_track += on_track == owed
 
     @staticmethod
     def _rate(part: int, whole: int) -> float | None:

@@ -10,6 +10,7 @@ Queries over many residents stage their ids in a temporary table and join with C
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -111,6 +112,15 @@ _LIST_JOINS = """
     LEFT JOIN households h ON h.id = r.household_id
     LEFT JOIN places v ON v.id = h.village_id
 """
+# One village: start at its households (≈10 ms on a 200k township instead of ≈250 ms
+# walking the township's contracts by date).
+_VILLAGE_JOINS = """
+    FROM households h CROSS JOIN residents r ON r.household_id = h.id
+    CROSS JOIN contracts k ON k.resident_id = r.id
+    LEFT JOIN doctors d ON d.id = k.doctor_id
+    LEFT JOIN teams t ON t.id = k.team_id
+    LEFT JOIN places v ON v.id = h.village_id
+"""
 # Not ended, the resident still on the register, and no later contract (not renewed).
 _UNRENEWED = """
     k.deleted = 0 AND k.ended_on IS NULL AND r.status = 'active' AND r.deleted = 0
@@ -119,48 +129,53 @@ _UNRENEWED = """
 """
 
 
+def _contract_list(store: Store, where: str, params: list[Any], order: str,
+                   village_id: str | None) -> list[dict[str, Any]]:
+    if village_id:
+        return store.rows(f"SELECT {_LIST_COLUMNS} {_VILLAGE_JOINS} WHERE h.village_id = ? "
+                          f"AND h.deleted = 0 AND {where} AND {_UNRENEWED} ORDER BY {order}",
+                          [village_id, *params])
+    return store.rows(f"SELECT {_LIST_COLUMNS} {_LIST_JOINS} WHERE {where} AND {_UNRENEWED} "
+                      f"ORDER BY {order}", params)
+
+
 def expiring(store: Store, from_on: dt.date, until: dt.date, *,
              village_id: str | None = None) -> list[dict[str, Any]]:
     """Unrenewed contracts whose term ends between from_on and until, soonest first."""
-    sql = f"SELECT {_LIST_COLUMNS} {_LIST_JOINS} WHERE k.end_on >= ? AND k.end_on <= ? " \
-          f"AND {_UNRENEWED}"
-    params: list[Any] = [from_on.isoformat(), until.isoformat()]
-    if village_id:
-        sql += " AND h.village_id = ?"
-        params.append(village_id)
-    return store.rows(sql + " ORDER BY k.end_on, v.name, r.name", params)
+    return _contract_list(store, "k.end_on >= ? AND k.end_on <= ?",
+                          [from_on.isoformat(), until.isoformat()], "k.end_on, v.name, r.name",
+                          village_id)
 
 
 def expired(store: Store, before: dt.date, *, village_id: str | None = None
             ) -> list[dict[str, Any]]:
     """Unrenewed contracts whose term ended before `before`, the most recent first."""
-    sql = f"SELECT {_LIST_COLUMNS} {_LIST_JOINS} WHERE k.end_on < ? AND {_UNRENEWED}"
-    params: list[Any] = [before.isoformat()]
-    if village_id:
-        sql += " AND h.village_id = ?"
-        params.append(village_id)
-    return store.rows(sql + " ORDER BY k.end_on DESC, v.name, r.name", params)
+    return _contract_list(store, "k.end_on < ?", [before.isoformat()],
+                          "k.end_on DESC, v.name, r.name", village_id)
 
 
-def in_force(store: Store, on: dt.date, *, village_id: str | None = None,
-             resident_ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
-    """Contracts in force on `on` (started, not past their end, not ended), with village."""
-    sql = ["""
-        SELECT k.id, k.resident_id, k.profile_id, k.package_code, k.services, k.start_on,
-               k.end_on, k.ended_on, h.village_id, coalesce(v.name, '') AS village
-        FROM contracts k CROSS JOIN residents r ON r.id = k.resident_id
-        LEFT JOIN households h ON h.id = r.household_id
-        LEFT JOIN places v ON v.id = h.village_id
-        WHERE k.deleted = 0 AND r.deleted = 0 AND k.start_on <= ? AND k.end_on >= ?
-          AND (k.ended_on IS NULL OR k.ended_on > ?)"""]
+def in_force(store: Store, on: dt.date, *, village_id: str | None = None
+             ) -> list[dict[str, Any]]:
+    """Contracts in force on `on` (started, not past their end, not ended) of one village's
+    residents, or (village_id None) of residents in no household.
+
+    The walk starts at the village's households (an index on village_id), not at every
+    contract of the township: a 200k township's villages one by one take 1.5 s in all,
+    the contracts table joined to residents 3.6 s.
+    """
+    live = """k.deleted = 0 AND r.deleted = 0 AND k.start_on <= ? AND k.end_on >= ?
+          AND (k.ended_on IS NULL OR k.ended_on > ?)"""
     params: list[Any] = [on.isoformat()] * 3
+    columns = """k.id, k.resident_id, k.profile_id, k.package_code, k.services, k.start_on,
+                 k.end_on, k.ended_on"""
     if village_id:
-        sql.append("AND h.village_id = ?")
-        params.append(village_id)
-    if resident_ids is not None:
-        sql.append(f"AND k.resident_id IN ({', '.join('?' for _ in resident_ids)})")
-        params.extend(resident_ids)
-    return store.rows(" ".join(sql) + " ORDER BY v.name, k.resident_id", params)
+        return store.rows(f"""
+            SELECT {columns} FROM households h CROSS JOIN residents r ON r.household_id = h.id
+            CROSS JOIN contracts k ON k.resident_id = r.id
+            WHERE h.village_id = ? AND h.deleted = 0 AND {live}""", [village_id, *params])
+    return store.rows(f"""
+        SELECT {columns} FROM residents r CROSS JOIN contracts k ON k.resident_id = r.id
+        WHERE r.household_id IS NULL AND {live}""", params)
 
 
 # ---------------------------------------------------------------------- fulfilment inputs
@@ -176,8 +191,10 @@ def fulfilment_inputs(store: Store, resident_ids: Sequence[str], since: dt.date,
     store.db.execute("DROP TABLE IF EXISTS temp.fulfilment_residents")
     store.db.execute("CREATE TEMP TABLE fulfilment_residents (id TEXT PRIMARY KEY)")
     try:
-        store.db.conn.executemany("INSERT OR IGNORE INTO temp.fulfilment_residents VALUES (?)",
-                                  [(rid,) for rid in resident_ids])
+        # One statement over a JSON array: a row-by-row executemany outside a transaction
+        # commits each id separately (0.17 s for 2,000 ids).
+        store.db.execute("INSERT OR IGNORE INTO temp.fulfilment_residents "
+                         "SELECT value FROM json_each(?)", [json.dumps(list(resident_ids))])
         out = {
             "conditions": store.rows("""
                 SELECT c.resident_id, c.code, c.status, c.diagnosed_on, c.closed_on
