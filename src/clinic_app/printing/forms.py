@@ -7,26 +7,24 @@ shows the latest visits, oldest on the left, and leaves columns empty for the ne
 blank form prints the choices as boxes to tick. Any stored value that no field describes (a key
 of the ``data`` column from an older version) is printed too, under 其他记录, never dropped.
 
-The checkup report prints every item done, grouped as the form's pages, with its unit, the
-reference range and a mark when it is outside it, then the abnormal findings and the
-evaluation. It reads ``domain/checkup.py`` when present and falls back to printing the stored
-values with their keys, so a checkup saved by any version prints.
+The checkup report prints every item done, grouped as the pages of the form in
+``domain/checkup.py``, with its unit, the reference range and a mark when it is outside it,
+then the abnormal findings and the evaluation. A stored key that no field describes is printed
+with its key under 其他记录, so a checkup saved by any version prints whole.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from types import ModuleType
 from typing import Any
 
 from reportlab.lib.units import mm
 from reportlab.platypus import PageBreak, Spacer
 from reportlab.platypus.flowables import Flowable
 
-from clinic_app.domain import followup, ids
+from clinic_app.domain import checkup, followup, ids
 from clinic_app.domain.models import yuan
 from clinic_app.printing import pdfdoc
 from clinic_app.printing.pdfdoc import Built, Marker, Styles, grid_table, para
@@ -189,22 +187,10 @@ def render_follow_up_forms(sheets: Sequence[FormSheet], *, progress: Progress | 
 
 # ------------------------------------------------------------------------- checkup report
 
-
-def checkup_spec() -> ModuleType | None:
-    """The checkup form's field specs (domain/checkup.py), if this version has them."""
-    try:
-        module = importlib.import_module("clinic_app.domain.checkup")
-    except ImportError:
-        return None
-    needed = ("pages", "display", "FIELD_BY_KEY")
-    return module if all(hasattr(module, n) for n in needed) else None
-
-
-# Stored columns of ``checkups`` and how a report names them (the fallback without specs).
-CHECKUP_COLUMNS = {"sbp": ("收缩压", "mmHg"), "dbp": ("舒张压", "mmHg"),
-                   "weight_kg": ("体重", "kg"), "height_cm": ("身高", "cm"),
-                   "fasting_glucose": ("空腹血糖", "mmol/L")}
-EVALUATIONS = {"normal": "体检无异常", "abnormal": "有异常"}
+EVALUATIONS = checkup.EVALUATIONS
+# Stored with a checkup but not items of the form: the findings as the doctor saw them when
+# saving (printed as 异常情况) and the reason of a correction (printed at the end).
+_CHECKUP_NOTES = {"abnormal_items", "correction_reason", "evaluation"}
 
 
 @dataclass(frozen=True)
@@ -213,7 +199,7 @@ class CheckupSheet:
     header: Mapping[str, Any]
     checkup_date: str
     doctor: str
-    values: Mapping[str, Any]  # columns and data merged
+    values: Mapping[str, Any]  # the row's columns and its data, merged
     cost_fen: int | None
     form_name: str
 
@@ -227,69 +213,48 @@ class CheckupSheet:
 
 def _checkup_rows(sheet: CheckupSheet, st: Styles, profile: Any, on: dt.date
                   ) -> tuple[list[tuple[str, list[list[Any]]]], list[str]]:
-    """(section title, rows) for every item done, and the findings list."""
-    spec = checkup_spec()
+    """(page title, rows) for every item done, grouped as the form's pages; the findings."""
     sex = str(sheet.header.get("sex") or "")
     values = dict(sheet.values)
     sections: list[tuple[str, list[list[Any]]]] = []
-    findings: list[str] = []
-    shown: set[str] = {"evaluation", "cost_fen", "profile_id"}
-    if spec is not None:
-        for _key, title, fields in spec.pages():
-            rows = []
-            for f in fields:
-                value = values.get(f.key)
-                shown.add(f.key)
-                if value in (None, "", [], False) or f.key == "evaluation":
-                    continue
-                text = spec.display(f, value)
-                flag = spec.field_flag(f, value, sex) if hasattr(spec, "field_flag") else None
-                ref = f.reference_text(sex) if hasattr(f, "reference_text") else ""
-                rows.append([para(f.label, st.cell_bold),
-                             para(f"{text} {f.unit}".strip(), st.cell),
-                             para(flag or "", st.cell_bold), para(ref, st.cell)])
-            keys = {f.key for f in fields}
-            index = spec.bmi(values.get("weight_kg"), values.get("height_cm")) \
-                if hasattr(spec, "bmi") and {"weight_kg", "height_cm"} & keys else None
-            if index is not None:
-                mark = spec.bmi_text(index) if hasattr(spec, "bmi_text") else ""
-                rows.append([para("体质指数", st.cell_bold), para(f"{index} kg/m²", st.cell),
-                             para("" if mark == "正常" else mark, st.cell_bold),
-                             para("18.5–23.9", st.cell)])
-            if rows:
-                sections.append((title, rows))
-        if hasattr(spec, "flags"):
-            try:
-                found = spec.flags(values, profile=profile, on=on, sex=sex)
-                findings = [f.text for f in found]
-            except (TypeError, ValueError, KeyError):
-                findings = []
-    else:
+    described: set[str] = set(_CHECKUP_NOTES)
+    for _key, title, fields in checkup.pages():
         rows = []
-        for key, (label, unit) in CHECKUP_COLUMNS.items():
-            shown.add(key)
-            if values.get(key) is not None:
-                rows.append([para(label, st.cell_bold), para(f"{values[key]} {unit}", st.cell),
-                             para("", st.cell), para("", st.cell)])
+        for spec in fields:
+            described.add(spec.key)
+            value = values.get(spec.key)
+            if spec.key in _CHECKUP_NOTES or value in (None, "", [], False):
+                continue
+            text = f"{checkup.display(spec, value)} {spec.unit}".strip()
+            flag = checkup.field_flag(spec, value, sex) or ""
+            rows.append([para(spec.label, st.cell_bold), para(text, st.cell),
+                         para(flag, st.cell_bold), para(spec.reference_text(sex), st.cell)])
+        keys = {spec.key for spec in fields}
+        index = checkup.bmi(values.get("weight_kg"), values.get("height_cm"))
+        if index is not None and "weight_kg" in keys:
+            mark = checkup.bmi_text(index)
+            rows.append([para("体质指数", st.cell_bold), para(f"{index} kg/m²", st.cell),
+                         para("" if mark == "正常" else mark, st.cell_bold),
+                         para("18.5–23.9", st.cell)])
         if rows:
-            sections.append(("一般状况", rows))
-    if spec is not None and "sbp" in values and "dbp" in values and not any(
+            sections.append((title, rows))
+    if "sbp" in values and "dbp" in values and not any(
             values.get(k) is not None for k in ("sbp_left", "sbp_right")):
-        # A checkup saved with only the stored BP columns (the arm used for diagnosis).
-        row = [para("血压", st.cell_bold), para(f"{values['sbp']}/{values['dbp']} mmHg", st.cell),
-               para("", st.cell), para("", st.cell)]
-        sections.insert(0, ("一般状况", [row]))
-        shown |= {"sbp", "dbp"}
-    extra = []
-    for key in sorted(values):
-        if key in shown or values[key] in (None, "", [], {}, False):
-            continue
-        label, unit = CHECKUP_COLUMNS.get(key, (key, ""))
-        extra.append([para(label, st.cell_bold), para(f"{_plain(values[key])} {unit}".strip(),
-                                                      st.cell), para("", st.cell),
-                      para("", st.cell)])
-    if extra:
+        # Saved with only the stored BP columns (older records): print those.
+        sections.insert(0, ("一般状况", [[
+            para("血压", st.cell_bold), para(f"{values['sbp']}/{values['dbp']} mmHg", st.cell),
+            para("", st.cell), para("", st.cell)]]))
+    described |= {"sbp", "dbp"}
+    extra = [[para(key, st.cell_bold), para(_plain(values[key]), st.cell), para("", st.cell),
+              para("", st.cell)] for key in sorted(values)
+             if key not in described and values[key] not in (None, "", [], {}, False)]
+    if extra:  # keys no field describes (another version's): printed, never dropped
         sections.append(("其他记录", extra))
+    stored = values.get("abnormal_items")
+    if isinstance(stored, list):
+        findings = [str(f) for f in stored]
+    else:
+        findings = [f.text for f in checkup.flags(values, profile=profile, on=on, sex=sex)]
     return sections, findings
 
 
@@ -317,6 +282,9 @@ def checkup_story(sheet: CheckupSheet, st: Styles, width: float, profile: Any,
     out.append(para(EVALUATIONS.get(evaluation, evaluation) or "未评价", st.body))
     for line in findings:
         out.append(para(f"• {line}", st.body))
+    if sheet.values.get("correction_reason"):
+        out.append(para(f"（本报告为更正后的记录，更正原因：{sheet.values['correction_reason']}）",
+                        st.small))
     out.append(Spacer(1, 6 * mm))
     out.append(para("体检医生签字：＿＿＿＿＿＿＿＿　　　　居民（家属）签字：＿＿＿＿＿＿＿＿",
                     st.body))

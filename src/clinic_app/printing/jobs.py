@@ -329,7 +329,7 @@ def follow_up_forms_pdf(clinic: Clinic, *, resident_ids: Sequence[str] | None = 
             header = clinic.print_header(rid)
             for kind in ([form] if form else clinic.follow_up_forms(rid)):
                 visits, doctors = ((), {}) if blank else _form_visits(clinic, rid, kind)
-                visits = visits[len(visits) - keep:] if keep else ()
+                visits = visits[-keep:] if keep else ()
                 sheets.append(forms.FormSheet(rid, kind, header, visits, doctors))
     if not sheets:
         raise NothingToPrint("这些居民没有需要随访的慢病，没有随访表可打印")
