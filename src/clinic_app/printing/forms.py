@@ -33,7 +33,7 @@ from clinic_app.progress import Progress, SilentProgress
 COLUMNS = 4  # visits per sheet, as on the national forms
 # Keys stored with a visit that are bookkeeping, not part of the paper form.
 _INTERNAL = {"override_reason", "proposed_classification", "proposed_next_on"}
-_EXTRA_LABELS = {"correction_reason": "更正原因", "stability": "此次随访分类"}
+_EXTRA_LABELS = {"correction_reason": "更正原因"}
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,10 @@ def _form_rows(sheet: FormSheet, st: Styles) -> list[list[Any]]:
                          *[para("" if b is None else b, st.cell) for b in values],
                          *[para("", st.cell) for _ in range(blanks)]])
     # Anything stored that no field of this form describes: printed, never dropped.
-    extra = sorted({k for v in visits for k in v if k not in keys and k not in _INTERNAL
+    # (A severe-mental visit keeps its stability in the classification column too: the same
+    # value, already printed as 此次随访分类.)
+    skip = keys | _INTERNAL | ({"classification"} if sheet.form == followup.SMI else set())
+    extra = sorted({k for v in visits for k in v if k not in skip
                     and v.get(k) not in (None, "", [], {})})
     for key in extra:
         spec = followup.FIELD_BY_KEY.get(key)
@@ -157,7 +160,7 @@ def follow_up_story(sheet: FormSheet, st: Styles, width: float) -> list[Flowable
                            _header_table(sheet.header, st, width), Spacer(1, 2 * mm)]
     label_w = width * 0.2
     out.append(grid_table(_form_rows(sheet, st), [label_w] + [(width - label_w) / COLUMNS]
-                          * COLUMNS, padding=1.6,
+                          * COLUMNS, padding=2.4,
                           extra=[("BACKGROUND", (0, 1), (0, -1), pdfdoc.SHADE),
                                  ("VALIGN", (0, 0), (-1, -1), "TOP")]))
     out.append(Spacer(1, 2 * mm))
@@ -176,12 +179,12 @@ def render_follow_up_forms(sheets: Sequence[FormSheet], *, progress: Progress | 
     for index, sheet in enumerate(sheets):
         if index:
             story.append(PageBreak())
-        story.append(Marker(starts, sheet.key))
+        story.append(Marker(starts, sheet.key, str(sheet.header.get("name") or "")))
         story += follow_up_story(sheet, st, width)
         if index % 20 == 0:
             progress.update(index, len(sheets), "正在排版随访表")
     return pdfdoc.build(story, paper="A4", title="慢病患者随访服务记录表",
-                        margins=(10 * mm, 10 * mm, 10 * mm, 13 * mm), progress=progress,
+                        margins=(10 * mm, 10 * mm, 10 * mm, 15 * mm), progress=progress,
                         starts=starts)
 
 
@@ -301,7 +304,7 @@ def render_checkups(sheets: Sequence[CheckupSheet], profile: Any, on: dt.date, *
     for index, sheet in enumerate(sheets):
         if index:
             story.append(PageBreak())
-        story.append(Marker(starts, sheet.resident_id))
+        story.append(Marker(starts, sheet.resident_id, str(sheet.header.get("name") or "")))
         story += checkup_story(sheet, st, width, profile, on)
         progress.update(index + 1, len(sheets), "正在排版体检报告")
     return pdfdoc.build(story, paper="A4", title="健康体检报告", progress=progress,

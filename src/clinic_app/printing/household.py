@@ -17,7 +17,7 @@ from reportlab.platypus import CondPageBreak, KeepTogether, PageBreak, Spacer, T
 from reportlab.platypus.flowables import Flowable
 from reportlab.platypus.tables import TableStyle
 
-from clinic_app.printing import pdfdoc
+from clinic_app.printing import fonts, pdfdoc
 from clinic_app.printing.content import HouseholdCard
 from clinic_app.printing.pdfdoc import Built, Marker, Styles, grid_table, para, rich
 from clinic_app.progress import Progress, SilentProgress
@@ -68,15 +68,18 @@ def _story(card: HouseholdCard, st: Styles, width: float) -> list[Flowable]:
     head = [para(t, st.cell_bold) for t in ("姓名", "关系", "性别", "出生年月", "人员类别",
                                             "慢病／疾病", "签约医生", "服务包与签约期")]
     rows = [head]
+    fractions = (0.16, 0.07, 0.05, 0.09, 0.12, 0.17, 0.14, 0.20)
+    contract_w = width * fractions[-1] - 5
     for m in card.members:
-        contract = "　".join(p for p in (m.package, m.term) if p) or "未签约"
-        doctor = m.doctor + (f"\n{m.doctor_phone}" if m.doctor_phone else "") if m.doctor \
-            else "—"
+        # The phones are in the box above: the table names the doctor only, so a row of a
+        # big household stays two lines high and the card keeps to one page.
+        contract = "\n".join(p for p in (m.package, _term(m.term, contract_w, st)) if p) \
+            or "未签约"
+        doctor = m.doctor or "—"
         rows.append([para(m.name, st.cell_bold), para(m.relation, st.cell),
                      para(m.sex, st.cell), para(m.born, st.cell), para(m.category, st.cell),
                      para("、".join(m.conditions) or "—", st.cell), para(doctor, st.cell),
                      para(contract, st.cell)])
-    fractions = (0.13, 0.07, 0.055, 0.085, 0.12, 0.16, 0.14, 0.24)
     out.append(grid_table(rows, [width * f for f in fractions]))
 
     out.append(para("我们为您提供", st.heading))
@@ -89,7 +92,7 @@ def _story(card: HouseholdCard, st: Styles, width: float) -> list[Flowable]:
         out.append(grid_table(rows, [width * 0.18, width * 0.82], header_rows=0))
 
     if card.benefits:
-        out.append(CondPageBreak(40 * mm))
+        out.append(CondPageBreak(40 * mm))  # the heading never ends a page alone
         out.append(para("政策待遇", st.heading))
         cells = [[para(label, st.cell_bold), para(value, st.cell)]
                  for label, value in card.benefits]
@@ -101,9 +104,9 @@ def _story(card: HouseholdCard, st: Styles, width: float) -> list[Flowable]:
         out.append(grid_table(rows, [label_w, width / 2 - label_w] * 2, header_rows=0,
                               extra=[("BACKGROUND", (0, 0), (0, -1), pdfdoc.SHADE),
                                      ("BACKGROUND", (2, 0), (2, -1), pdfdoc.SHADE)]))
-    if card.policy_lines:
-        out.append(para("健康扶贫政策要点", st.heading))
-        out += [para(f"{n}. {line}", st.body) for n, line in enumerate(card.policy_lines, 1)]
+    if card.policy_lines:  # kept together: a page break never splits the policy list
+        out.append(KeepTogether([para("健康扶贫政策要点", st.heading), *[
+            para(f"{n}. {line}", st.body) for n, line in enumerate(card.policy_lines, 1)]]))
     if card.issue:
         out.append(Spacer(1, st.base * 0.4))
         out.append(para(f"发放：{card.issue}", st.small))
@@ -116,6 +119,15 @@ def _story(card: HouseholdCard, st: Styles, width: float) -> list[Flowable]:
     out.append(KeepTogether([Spacer(1, st.base), para("以上内容已向本户讲解，本户已知晓。",
                                                       st.body), signature]))
     return out
+
+
+def _term(term: str, width: float, st: Styles) -> str:
+    """The contract term on one line if it fits the column, else broken after 至 (never
+    inside a date)."""
+    compact = term.replace(" ", "")
+    if not compact or fonts.width(compact, fonts.REGULAR, st.cell.fontSize) <= width:
+        return compact
+    return compact.replace("至", "至\n")
 
 
 def render(cards: Sequence[HouseholdCard], paper: str = "A4", *,
@@ -132,12 +144,13 @@ def render(cards: Sequence[HouseholdCard], paper: str = "A4", *,
     for index, card in enumerate(cards):
         if index:
             story.append(PageBreak())
-        story.append(Marker(starts, card.household_id))
+        story.append(Marker(starts, card.household_id,
+                            f"{card.head or '（未指定户主）'}户 {card.household_no}".strip()))
         story += _story(card, st, width)
         if index % 20 == 0:
             progress.update(index, len(cards), "正在排版明白卡")
     progress.update(len(cards), len(cards), "正在生成PDF")
     title = cards[0].title if cards else "明白卡"
     return pdfdoc.build(story, paper=paper, title=title, footer=title,
-                        margins=(margin, margin, margin, margin + 2 * mm), progress=progress,
+                        margins=(margin, margin, margin, 15 * mm), progress=progress,
                         starts=starts)

@@ -52,6 +52,8 @@ def _row(index: int, item: Mapping[str, Any], st: Styles) -> list[Any]:
                 f"血糖 {item['last_glucose']}" if item.get("last_glucose") else ""]
     last_text = "\n".join([last, *[r for r in readings if r]])
     risk = RISK_LABELS.get(item.get("risk", 3), "")
+    if item.get("condition") == "severe_mental" and item.get("risk") == 2:
+        risk = "病情不稳定"  # the mental-disorder rules judge stability, not control
     due_for = CONDITION_SHORT.get(item.get("condition", ""), item.get("condition", ""))
     hint = f"{risk}：{due_for}" + (f"\n{short_rule(item['rule'])}" if item.get("rule") else "")
     bold = st.cell_bold if item.get("risk", 3) <= 1 else st.cell
@@ -97,7 +99,7 @@ def render(visit_list: VisitList, *, progress: Progress | None = None) -> Built:
     story.append(para("随访医生签字：＿＿＿＿＿＿＿＿　　回到卫生室后请及时录入随访记录。",
                       st.body))
     return pdfdoc.build(story, paper="A4-landscape", title=visit_list.title,
-                        margins=(10 * mm, 10 * mm, 10 * mm, 13 * mm), progress=progress)
+                        margins=(10 * mm, 10 * mm, 10 * mm, 15 * mm), progress=progress)
 
 
 def scope_text(village: str = "", doctor: str = "") -> str:

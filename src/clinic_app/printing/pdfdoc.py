@@ -117,12 +117,17 @@ def grid_table(rows: Sequence[Sequence[Any]], widths: Sequence[float], *,
 
 
 class Marker(Flowable):
-    """Zero-size flowable that records the page it lands on: where a subject starts."""
+    """Zero-size flowable that records the page it lands on: where a subject starts.
 
-    def __init__(self, sink: dict[str, int], key: str) -> None:
+    Its label (whose card this is) goes into the footer of this page and of every following
+    page until the next marker, so a continuation page still says whose it is.
+    """
+
+    def __init__(self, sink: dict[str, int], key: str, label: str = "") -> None:
         super().__init__()
         self.sink = sink
         self.key = key
+        self.label = label
         self.width = self.height = 0
 
     def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
@@ -130,6 +135,7 @@ class Marker(Flowable):
 
     def draw(self) -> None:
         self.sink.setdefault(self.key, self.canv.getPageNumber())
+        self.canv.subject_label = self.label  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -174,16 +180,22 @@ def _numbered_canvas(footer: str, printed: str) -> type[Canvas]:
             self.saveState()
             self.setFont(fonts.REGULAR, 7)
             self.setFillColorRGB(0.4, 0.4, 0.4)
-            self.drawString(12 * mm, 7 * mm, footer)
-            self.drawRightString(width - 12 * mm, 7 * mm,
-                                 f"打印：{printed}    第 {self._pageNumber} 页 / 共 {total} 页")
+            label = getattr(self, "subject_label", "")
+            left = f"{footer}　{label}" if label else footer
+            right = f"打印：{printed}    第 {self._pageNumber} 页 / 共 {total} 页"
+            room = width - 24 * mm - 6 * mm
+            if fonts.width(left + right, fonts.REGULAR, 7) > room:  # narrow paper: two lines
+                self.drawString(12 * mm, 10.5 * mm, left)
+            else:
+                self.drawString(12 * mm, 7 * mm, left)
+            self.drawRightString(width - 12 * mm, 7 * mm, right)
             self.restoreState()
 
     return _NumberedCanvas
 
 
 def build(story: list[Flowable], *, paper: str = "A4", title: str, footer: str = "",
-          margins: tuple[float, float, float, float] = (12 * mm, 12 * mm, 12 * mm, 14 * mm),
+          margins: tuple[float, float, float, float] = (12 * mm, 12 * mm, 12 * mm, 15 * mm),
           printed: dt.datetime | None = None, progress: Progress | None = None,
           on_page: Callable[[Canvas, Any], None] | None = None,
           starts: dict[str, int] | None = None) -> Built:
