@@ -47,7 +47,8 @@ def test_enter_opens_resident_page_with_records(window: MainWindow, qtbot,
     assert "履约中" in page.household_label.text()
     assert page.sections["conditions"].model.row_data(0)["label"] == "高血压"
     assert page.sections["contracts"].model.rowCount() == 1
-    assert page.sections["follow_ups"].currentWidget() is page.sections["follow_ups"].note
+    panel = page.follow_ups_panel
+    assert panel.model.rowCount() == 0 and panel.table.currentWidget() is panel.table.note
     qtbot.wait(50)  # let the scroll area settle before the screenshot
     window.grab().save(str(screenshot_dir / "resident-page.png"))
     qtbot.keyClick(page, Qt.Key.Key_Escape)

@@ -74,14 +74,15 @@ SMI_SYMPTOMS = ("幻觉", "交流困难", "猜疑", "喜怒无常", "行为怪�
                 "悲观厌世", "无故外走", "自语自笑", "孤僻懒散")
 SMI_REHAB = ("生活劳动能力", "职业训练", "学习能力", "社会交往")
 
+# In the order the form shows them: a TB or mental-health visit starts with its own section.
 SECTIONS = {
     "visit": "随访",
+    "tb": "肺结核治疗管理",
+    "smi": "精神状况与社会功能",
     "signs": "体征与检查",
     "symptoms": "症状",
     "lifestyle": "生活方式指导",
     "treatment": "用药与治疗",
-    "tb": "肺结核治疗管理",
-    "smi": "精神状况与社会功能",
     "outcome": "评价与下次随访",
 }
 
@@ -393,6 +394,8 @@ def check(form: str, values: Mapping[str, Any], *, today: dt.date,
     nxt = values.get("next_visit_on")
     if nxt is not None and visit is not None and nxt <= visit:
         problems["next_visit_on"] = "下次随访日期应在本次随访之后"
+    if form == SMI and values.get("risk_level") is None:
+        problems["risk_level"] = "请选择危险性评估（0–5级）"
     if values.get("method") not in (None, *METHODS):
         problems["method"] = "随访方式只能是门诊、家庭或电话"
     return problems

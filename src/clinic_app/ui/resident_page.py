@@ -29,6 +29,9 @@ from clinic_app.clinic import Clinic, ResidentDetail
 from clinic_app.domain import codes, ids, validate
 from clinic_app.domain.models import yuan
 from clinic_app.errors import ClinicError, DuplicateResident, ValidationFailed
+from clinic_app.ui.care_lists import install_resident_tabs  # 体检, 慢病小药箱 tabs (issue 6)
+from clinic_app.ui.contracts_tab import install_contracts_tab  # 签约 tab (issue 5)
+from clinic_app.ui.followup_form import FollowUpsPanel
 from clinic_app.ui.forms.ui_resident_form import Ui_ResidentForm
 from clinic_app.ui.models import Column, RowsModel
 from clinic_app.ui.trend_chart import TrendChart
@@ -173,11 +176,22 @@ class ResidentPage(QWidget):
             self.tabs.addTab(section, title)
         self.chart = TrendChart()
         self.tabs.insertTab(2, self.chart, "血压血糖趋势")
+        install_contracts_tab(self)  # 签约: actions and 履约 (ui/contracts_tab.py)
+        # 随访 (issue 5): every visit with record / correct / withdraw, after the trend chart.
+        self.follow_ups_panel = FollowUpsPanel(clinic)
+        self.follow_ups_panel.changed.connect(self._reload)
+        self.tabs.insertTab(3, self.follow_ups_panel, "随访")
+        self.visit_button = QPushButton("记录随访 Ctrl+N")
+        self.visit_button.setObjectName("recordVisit")
+        self.visit_button.clicked.connect(self.record_visit)
+        visit_key = QShortcut(QKeySequence("Ctrl+N"), self, activated=self.record_visit)
+        visit_key.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(self.household_label)
         right_layout.addWidget(self.tabs, 1)
+        install_resident_tabs(self)  # 体检 and 慢病小药箱 tabs: ui/care_lists.py (issue 6)
 
         splitter = QSplitter()
         splitter.addWidget(self.form_box)
@@ -186,6 +200,7 @@ class ResidentPage(QWidget):
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([470, 760])
         top.insertWidget(2, self.restore_button)  # shown only for moved/deceased people
+        top.insertWidget(3, self.visit_button)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(splitter, 1)
@@ -208,16 +223,7 @@ class ResidentPage(QWidget):
                 Column("状态", lambda r: r["status"]),
                 Column("签约医生", doctor("doctor_id")),
                 Column("协议号", lambda r: r["agreement_no"]),
-            ], "尚未签约家庭医生。签约功能在左侧“签约”页（开发中）。"),
-            ("follow_ups", "随访", [
-                Column("日期", lambda r: r["visit_date"]),
-                Column("方式", lambda r: r["method"]),
-                Column("血压", lambda r: r["bp"]),
-                Column("空腹血糖", lambda r: r["glucose"], align_right=True),
-                Column("评价", lambda r: r["classification"]),
-                Column("下次随访", lambda r: r["next"]),
-                Column("医生", doctor("doctor_id")),
-            ], "没有随访记录。"),
+            ], "尚未签约家庭医生。"),
             ("checkups", "体检", [
                 Column("日期", lambda r: r["checkup_date"]),
                 Column("血压", lambda r: r["bp"]),
@@ -264,7 +270,9 @@ class ResidentPage(QWidget):
         self.household_button.setEnabled(detail.household is not None)
         self.restore_button.setVisible(person.status != "active")
         self._fill_sections()
+        self.contracts_tab.load(detail)  # 签约 tab (issue 5)
         self._fill_chart()
+        self.care_tabs.load(resident_id)  # 体检, 慢病小药箱 (issue 6)
 
     def _fill_form(self) -> None:
         assert self.detail is not None
@@ -303,19 +311,15 @@ class ResidentPage(QWidget):
             {"label": c.label, "diagnosed_on": _date(c.diagnosed_on),
              "status": codes.label(codes.CONDITION_STATUS, c.status)} for c in detail.conditions])
         self.sections["contracts"].model.set_rows([
-            {"package": packages.get(c.package_code, c.package_code),
+            {"id": c.id, "package": packages.get(c.package_code, c.package_code),
              "start_on": _date(c.start_on), "end_on": _date(c.end_on),
              "status": codes.label(codes.CONTRACT_STATUS, c.status(today, expiring)),
              "doctor_id": c.doctor_id, "agreement_no": c.agreement_no}
             for c in reversed(detail.contracts)])
-        self.sections["follow_ups"].model.set_rows([
-            {"visit_date": _date(f.visit_date),
-             "method": codes.label(codes.FOLLOW_UP_METHODS, f.method),
-             "bp": f"{f.sbp}/{f.dbp}" if f.sbp and f.dbp else "",
-             "glucose": f.fasting_glucose,
-             "classification": codes.label(codes.FOLLOW_UP_CLASSES, f.classification),
-             "next": _date(f.next_visit_on), "doctor_id": f.doctor_id}
-            for f in detail.follow_ups])
+        assert self.resident_id is not None
+        self.follow_ups_panel.load(self.resident_id, detail.doctor_names)
+        self.visit_button.setEnabled(self.follow_ups_panel.add_button.isEnabled())
+        self.visit_button.setToolTip(self.follow_ups_panel.add_button.toolTip())
         self.sections["checkups"].model.set_rows([
             {"checkup_date": _date(c.checkup_date),
              "bp": f"{c.sbp}/{c.dbp}" if c.sbp and c.dbp else "",
@@ -458,6 +462,18 @@ class ResidentPage(QWidget):
             return
         self.load(self.resident_id)
         self.saved.emit(self.resident_id, ["已恢复在册"])
+
+    def record_visit(self) -> None:
+        """记录随访: open the form on the 随访 tab, so the saved visit shows at once."""
+        if not self.visit_button.isEnabled():
+            return
+        self.tabs.setCurrentWidget(self.follow_ups_panel)
+        self.follow_ups_panel.add()
+
+    def _reload(self) -> None:
+        if self.resident_id is not None:
+            self.load(self.resident_id)
+            self.saved.emit(self.resident_id, [])
 
     def _link(self, href: str) -> None:
         if href.startswith("resident:"):
