@@ -145,8 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
     pretire.add_argument("profile")
     pretire.add_argument("--reason", required=True)
     _common(pretire)
-    _print_parsers(sub)  # printing (issue 7): see the printing section below
     _contract_parsers(sub)  # contracts (issue 5): see the contracts section below
+    _print_parsers(sub)  # printing (issue 7): see the printing section below
+    _follow_up_parsers(sub)  # follow-up forms (issue 5): see that section below
     return parser
 
 
@@ -666,6 +667,8 @@ CARE_COMMANDS = {"checkups-due": cmd_checkups_due, "checkup-coverage": cmd_check
                  "medicine-report": cmd_medicine_report,
                  "medicine-runs-out": cmd_medicine_runs_out, "medicine-box": cmd_medicine_box}
 # (end of issue 6)
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     from clinic_app.ui.app import run
 
@@ -675,6 +678,101 @@ def cmd_gui(args: argparse.Namespace) -> int:
 COMMANDS = {"demo": cmd_demo, "search": cmd_search, "check": cmd_check, "policy": cmd_policy,
             "overdue": cmd_overdue, "import-roster": cmd_import_roster, "gui": cmd_gui}
 COMMANDS.update(CARE_COMMANDS)  # checkups, medicine box (issue 6)
+
+
+# ---------------------------------------------------------------------- 家庭医生签约 (contracts)
+# Issue 5, contracts part: `clinic-app contracts expiring|expired|fulfilment` and
+# `clinic-app doctors`, read-only lists over the same Clinic methods the window uses.
+CONTRACT_LISTS = {"expiring": "即将到期（未续约）", "expired": "已到期未续约",
+                  "fulfilment": "各村履约情况"}
+
+
+def _contract_parsers(sub: Any) -> None:
+    contracts = sub.add_parser("contracts", help="家庭医生签约：即将到期、已到期未续约、各村履约率")
+    contracts.add_argument("list", choices=tuple(CONTRACT_LISTS),
+                           help="expiring 即将到期；expired 已到期未续约；fulfilment 各村履约率")
+    _common(contracts)
+    contracts.add_argument("--village", default=None, help="只列出这个村")
+    contracts.add_argument("--as-of", type=_date_arg, default=None, help="按哪天计算（默认今天）")
+    doctors = sub.add_parser("doctors", help="家庭医生团队与医生名单（含在约签约数）")
+    _common(doctors)
+
+
+def _open_existing(args: argparse.Namespace) -> Clinic:
+    """These lists only read: a mistyped --db must not create an empty register."""
+    if args.db is not None and not Path(args.db).exists():
+        raise ClinicError(f"数据库文件不存在：{args.db}（请检查路径）")
+    return Clinic.open(args.db)
+
+
+def _rate(value: float | None) -> str:
+    return "—" if value is None else f"{value:g}%"
+
+
+def cmd_contracts(args: argparse.Namespace) -> int:
+    with _open_existing(args) as clinic:
+        village_id = _village_id(clinic, args.village)
+        as_of = args.as_of or clinic.today()
+        if args.list == "fulfilment":
+            # A whole township takes seconds: show progress to a person, not to a script.
+            progress = _stderr_progress(args) if sys.stderr.isatty() else None
+            report = clinic.village_fulfilment(as_of, village_id=village_id,
+                                               progress=progress)
+            if progress is not None:
+                print("\r\033[K", end="", file=sys.stderr)
+        else:
+            lister = clinic.expiring_soon if args.list == "expiring" else \
+                clinic.expired_contracts
+            rows = lister(as_of, village_id=village_id)
+    if args.list == "fulfilment":
+        if args.json:
+            _print_json(report)
+            return 0
+        if not report["villages"]:
+            print(f"{as_of} 没有在约的签约", file=sys.stderr)
+            return 0
+        print("村\t在约人数\t全部履约\t应履约项目\t已完成\t履约率\t按进度完成\t进度达标率")
+        for row in [*report["villages"], {**report["total"], "village": "合计"}]:
+            print(f"{row['village']}\t{row['contracts']}\t{row['contracts_done']}\t"
+                  f"{row['items']}\t{row['items_done']}\t{_rate(row['item_rate'])}\t"
+                  f"{row['items_on_track']}\t{_rate(row['on_track_rate'])}")
+        return 0
+    if args.json:
+        _print_json([{k: row[k] for k in (
+            "id", "resident_id", "name", "sex", "age", "phone", "village", "group_name",
+            "household_no", "start_on", "end_on", "days_left", "package_code", "package",
+            "agreement_no", "doctor", "team")} for row in rows])
+        return 0
+    if not rows:
+        print(f"没有{CONTRACT_LISTS[args.list]}的签约", file=sys.stderr)
+    for row in rows:
+        left = f"剩{row['days_left']}天" if row["days_left"] >= 0 else \
+            f"已过期{-row['days_left']}天"
+        print(f"{row['name']}\t{row['village'] or ''}{row['group_name'] or ''}\t"
+              f"{row['end_on']}到期\t{left}\t{row['package']}\t医生:{row['doctor'] or '未指定'}\t"
+              f"{row['phone']}")
+    return 0
+
+
+def cmd_doctors(args: argparse.Namespace) -> int:
+    with _open_existing(args) as clinic:
+        rows = clinic.doctor_list()
+    if args.json:
+        _print_json([{**row, "active": bool(row["active"]),
+                      "role_label": codes.label(codes.DOCTOR_ROLES, row["role"])}
+                     for row in rows])
+        return 0
+    if not rows:
+        print("还没有登记医生", file=sys.stderr)
+    for row in rows:
+        state = "" if row["active"] else "\t已停用"
+        print(f"{row['name']}\t{codes.label(codes.DOCTOR_ROLES, row['role'])}\t"
+              f"{row['team'] or '无团队'}\t{row['phone'] or ''}\t在约签约 {row['contracts']} 份"
+              f"{state}")
+    return 0
+
+
+COMMANDS.update({"contracts": cmd_contracts, "doctors": cmd_doctors})
 
 
 # ---------------------------------------------------------------------- 打印 (printing, issue 7)
@@ -834,99 +932,139 @@ COMMANDS.update({"print": cmd_print})
 # (end of printing, issue 7)
 
 
-# ---------------------------------------------------------------------- 家庭医生签约 (contracts)
-# Issue 5, contracts part: `clinic-app contracts expiring|expired|fulfilment` and
-# `clinic-app doctors`, read-only lists over the same Clinic methods the window uses.
-CONTRACT_LISTS = {"expiring": "即将到期（未续约）", "expired": "已到期未续约",
-                  "fulfilment": "各村履约情况"}
+# ---------------------------------------------------------------------- 随访 (follow-up forms)
+# Issue 5: record, correct and list visits on the national forms from a script, through the same
+# Clinic methods (and checks) as the window. Values are given as key=value; `follow-up fields`
+# lists the keys of a form with units and plausible ranges.
+def _follow_up_parsers(sub: Any) -> None:
+    from clinic_app.domain import followup
+
+    fu = sub.add_parser("follow-up", help="随访记录：录入、更正、查看（国家基本公卫随访表）")
+    fu_sub = fu.add_subparsers(dest="follow_up_command", parser_class=_Parser, required=True)
+    record = fu_sub.add_parser("record", help="录入一次随访（分类和下次日期由规则建议）")
+    _common(record)
+    record.add_argument("resident", help="姓名、拼音首字母、身份证号或档案 id（须唯一确定一人）")
+    record.add_argument("--form", choices=tuple(followup.FORMS), default=None,
+                        help="随访表（默认按此人的慢病自动选择）")
+    record.add_argument("--set", dest="values", action="append", default=[],
+                        metavar="字段=值", help="如 sbp=132；可重复；字段见 follow-up fields")
+    record.add_argument("--doctor", default=None, help="随访医生姓名")
+    record.add_argument("--correct", default=None, metavar="随访ID",
+                        help="更正这条随访（旧记录保留在历史中）")
+    record.add_argument("--reason", default="", help="更正原因（--correct 时必填）")
+    listing = fu_sub.add_parser("list", help="一位居民的全部随访（更正后的为准）")
+    _common(listing)
+    listing.add_argument("resident", help="姓名、拼音首字母、身份证号或档案 id")
+    fields = fu_sub.add_parser("fields", help="随访表的字段、单位和合理范围")
+    fields.add_argument("--form", choices=tuple(followup.FORMS), required=True)
+    fields.add_argument("--json", action="store_true", help="以 JSON 输出")
 
 
-def _contract_parsers(sub: Any) -> None:
-    contracts = sub.add_parser("contracts", help="家庭医生签约：即将到期、已到期未续约、各村履约率")
-    contracts.add_argument("list", choices=tuple(CONTRACT_LISTS),
-                           help="expiring 即将到期；expired 已到期未续约；fulfilment 各村履约率")
-    _common(contracts)
-    contracts.add_argument("--village", default=None, help="只列出这个村")
-    contracts.add_argument("--as-of", type=_date_arg, default=None, help="按哪天计算（默认今天）")
-    doctors = sub.add_parser("doctors", help="家庭医生团队与医生名单（含在约签约数）")
-    _common(doctors)
+def _one_resident(clinic: Clinic, text: str) -> str:
+    """A record id, ID number or search that finds exactly one person."""
+    try:
+        return clinic.resident(text).id
+    except ClinicError:
+        hits = clinic.search(text, 10)
+    if len(hits) != 1:
+        names = "、".join(f"{h['name']}（{h['masked_id'] or h['village'] or ''}）" for h in hits)
+        found = f"：{names}" if hits else ""
+        raise ClinicError(f"“{text}”找到 {len(hits)} 人{found}，"
+                          "请用身份证号或档案 id 指定一人")
+    return str(hits[0]["id"])
 
 
-def _open_existing(args: argparse.Namespace) -> Clinic:
-    """These lists only read: a mistyped --db must not create an empty register."""
-    if args.db is not None and not Path(args.db).exists():
-        raise ClinicError(f"数据库文件不存在：{args.db}（请检查路径）")
-    return Clinic.open(args.db)
+def _visit_json(visit: Any) -> dict[str, Any]:
+    return {"id": visit.id, "form": visit.form, "visit_date": str(visit.visit_date),
+            "method": visit.method, "sbp": visit.sbp, "dbp": visit.dbp,
+            "fasting_glucose": visit.fasting_glucose, "weight_kg": visit.weight_kg,
+            "heart_rate": visit.heart_rate, "classification": visit.classification,
+            "proposed_classification": visit.proposed_classification,
+            "next_visit_on": str(visit.next_visit_on or ""),
+            "proposed_next_on": str(visit.proposed_next_on or ""),
+            "override_reason": visit.override_reason, "referral_to": visit.referral_to,
+            "referral_reason": visit.referral_reason, "doctor_id": visit.doctor_id,
+            "supersedes_id": visit.supersedes_id, "data": visit.data}
 
 
-def _rate(value: float | None) -> str:
-    return "—" if value is None else f"{value:g}%"
+def cmd_follow_up(args: argparse.Namespace) -> int:
+    from clinic_app.domain import followup
 
-
-def cmd_contracts(args: argparse.Namespace) -> int:
-    with _open_existing(args) as clinic:
-        village_id = _village_id(clinic, args.village)
-        as_of = args.as_of or clinic.today()
-        if args.list == "fulfilment":
-            # A whole township takes seconds: show progress to a person, not to a script.
-            progress = _stderr_progress(args) if sys.stderr.isatty() else None
-            report = clinic.village_fulfilment(as_of, village_id=village_id,
-                                               progress=progress)
-            if progress is not None:
-                print("\r\033[K", end="", file=sys.stderr)
-        else:
-            lister = clinic.expiring_soon if args.list == "expiring" else \
-                clinic.expired_contracts
-            rows = lister(as_of, village_id=village_id)
-    if args.list == "fulfilment":
+    if args.follow_up_command == "fields":
+        specs = followup.fields_of(args.form)
         if args.json:
-            _print_json(report)
-            return 0
-        if not report["villages"]:
-            print(f"{as_of} 没有在约的签约", file=sys.stderr)
-            return 0
-        print("村\t在约人数\t全部履约\t应履约项目\t已完成\t履约率\t按进度完成\t进度达标率")
-        for row in [*report["villages"], {**report["total"], "village": "合计"}]:
-            print(f"{row['village']}\t{row['contracts']}\t{row['contracts_done']}\t"
-                  f"{row['items']}\t{row['items_done']}\t{_rate(row['item_rate'])}\t"
-                  f"{row['items_on_track']}\t{_rate(row['on_track_rate'])}")
+            _print_json([{"key": f.key, "label": f.label, "kind": f.kind, "unit": f.unit,
+                          "low": f.low, "high": f.high, "section": followup.SECTIONS[f.section],
+                          "choices": dict(f.choice_items()) or None, "carried": f.carry}
+                         for f in specs])
+        else:
+            for f in specs:
+                choices = "/".join(f"{c}={label}" for c, label in f.choice_items())
+                print(f"{f.key}\t{f.label}\t{f.unit}\t{f.range_text()}\t{choices}")
         return 0
-    if args.json:
-        _print_json([{k: row[k] for k in (
-            "id", "resident_id", "name", "sex", "age", "phone", "village", "group_name",
-            "household_no", "start_on", "end_on", "days_left", "package_code", "package",
-            "agreement_no", "doctor", "team")} for row in rows])
-        return 0
-    if not rows:
-        print(f"没有{CONTRACT_LISTS[args.list]}的签约", file=sys.stderr)
-    for row in rows:
-        left = f"剩{row['days_left']}天" if row["days_left"] >= 0 else \
-            f"已过期{-row['days_left']}天"
-        print(f"{row['name']}\t{row['village'] or ''}{row['group_name'] or ''}\t"
-              f"{row['end_on']}到期\t{left}\t{row['package']}\t医生:{row['doctor'] or '未指定'}\t"
-              f"{row['phone']}")
-    return 0
-
-
-def cmd_doctors(args: argparse.Namespace) -> int:
+    if args.follow_up_command == "record":
+        return _record_follow_up(args)
     with _open_existing(args) as clinic:
-        rows = clinic.doctor_list()
+        resident_id = _one_resident(clinic, args.resident)
+        visits = clinic.follow_ups(resident_id)
     if args.json:
-        _print_json([{**row, "active": bool(row["active"]),
-                      "role_label": codes.label(codes.DOCTOR_ROLES, row["role"])}
-                     for row in rows])
+        _print_json([_visit_json(v) for v in visits])
         return 0
-    if not rows:
-        print("还没有登记医生", file=sys.stderr)
-    for row in rows:
-        state = "" if row["active"] else "\t已停用"
-        print(f"{row['name']}\t{codes.label(codes.DOCTOR_ROLES, row['role'])}\t"
-              f"{row['team'] or '无团队'}\t{row['phone'] or ''}\t在约签约 {row['contracts']} 份"
-              f"{state}")
+    for v in visits:
+        label = followup.CLASSES.get(v.classification) or followup.SMI_STABILITY.get(
+            v.classification, "")
+        bp = f"{v.sbp}/{v.dbp}" if v.sbp and v.dbp else ""
+        print(f"{v.visit_date}\t{followup.FORM_SHORT.get(v.form, v.form)}\t{bp}\t"
+              f"{v.fasting_glucose if v.fasting_glucose is not None else ''}\t{label}\t"
+              f"下次 {v.next_visit_on or ''}\t{v.id}")
+    if not visits:
+        print("没有随访记录", file=sys.stderr)
     return 0
 
 
-COMMANDS.update({"contracts": cmd_contracts, "doctors": cmd_doctors})
+def _record_follow_up(args: argparse.Namespace) -> int:
+    from clinic_app.domain import followup
+
+    raw: dict[str, Any] = {}
+    for item in args.values:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ClinicError(f"“{item}”应写成 字段=值，如 sbp=132")
+        spec = followup.FIELD_BY_KEY.get(key.strip())
+        raw[key.strip()] = [v for v in value.split(",") if v] if spec and spec.kind == "multi" \
+            else value.replace("\\n", "\n")
+    with _open_existing(args) as clinic:
+        resident_id = _one_resident(clinic, args.resident)
+        if args.doctor:
+            matches = [d for d in clinic.doctors() if d["name"] == args.doctor]
+            if len(matches) != 1:
+                raise ClinicError(f"找到 {len(matches)} 位叫“{args.doctor}”的在岗医生")
+            raw["doctor_id"] = matches[0]["id"]
+        if args.correct:
+            saved = clinic.correct_follow_up(args.correct, raw, args.reason)
+        else:
+            forms = clinic.follow_up_forms(resident_id)
+            form = args.form or (forms[0] if forms else None)
+            if form is None:
+                raise ClinicError("此人没有需要随访管理的慢病，请用 --form 指定随访表")
+            draft = clinic.follow_up_draft(resident_id, form)
+            values = {**draft.values, **raw}
+            if draft.doctor_id and "doctor_id" not in values:
+                values["doctor_id"] = draft.doctor_id
+            saved = clinic.record_follow_up(resident_id, form, values)
+        visit = clinic.follow_up(saved)
+    if args.json:
+        _print_json(_visit_json(visit))
+    else:
+        label = followup.CLASSES.get(visit.classification) or followup.SMI_STABILITY.get(
+            visit.classification, "")
+        print(f"已保存 {visit.visit_date} 的随访：{label}，下次随访 {visit.next_visit_on}"
+              f"（记录 {visit.id}）")
+    return 0
+
+
+COMMANDS.update({"follow-up": cmd_follow_up})
+# (end of follow-up forms, issue 5)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

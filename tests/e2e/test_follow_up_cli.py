@@ -1,0 +1,82 @@
+"""Follow-up visits from the command line: record (the rules propose), correct, list, fields."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from factories import make_household, make_village, open_clinic
+
+from clinic_app.cli import main
+
+
+@pytest.fixture
+def register(tmp_path: Path) -> Path:
+    path = tmp_path / "t.db"
+    clinic = open_clinic(path)
+    village = make_village(clinic)
+    family = make_household(clinic, village.village_id, head="张三")
+    make_household(clinic, village.village_id, head="张珊")
+    clinic.add_condition(family.head_id, "hypertension", dt.date(2020, 1, 1))
+    clinic.add_condition(family.head_id, "diabetes", dt.date(2021, 1, 1))
+    team = clinic.add_team("一队")
+    clinic.add_doctor("王建国", team_id=team)
+    clinic.close()
+    return path
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_record_correct_and_list(register: Path, capsys) -> None:
+    db = str(register)
+    code, out, err = run(capsys, "follow-up", "record", "张三", "--db", db, "--set",
+                         "visit_date=2026-11-20", "--set", "sbp=150", "--set", "dbp=92",
+                         "--set", "fasting_glucose=6.2", "--set", "symptoms=头痛头晕",
+                         "--set", "medicines=硝苯地平缓释片 每日2次 每次10mg",
+                         "--doctor", "王建国", "--json")
+    assert code == 0, err
+    visit = json.loads(out)
+    assert visit["form"] == "combined"  # both diseases: the combined form, chosen for us
+    assert visit["classification"] == visit["proposed_classification"] == "uncontrolled"
+    assert visit["next_visit_on"] == "2026-12-04"  # R4: within 2 weeks
+    assert visit["data"]["symptoms"] == ["头痛头晕"]
+    code, out, err = run(capsys, "follow-up", "record", "张三", "--db", db, "--correct",
+                         visit["id"], "--set", "visit_date=2026-11-20", "--set", "sbp=130",
+                         "--set", "dbp=82", "--set", "fasting_glucose=6.2")
+    assert code == 1 and "更正随访记录请写明原因" in err
+    code, out, err = run(capsys, "follow-up", "record", "张三", "--db", db, "--correct",
+                         visit["id"], "--reason", "血压录错", "--set", "visit_date=2026-11-20",
+                         "--set", "sbp=130", "--set", "dbp=82", "--set", "fasting_glucose=6.2")
+    assert code == 0, err
+    assert "控制满意" in out
+    code, out, _ = run(capsys, "follow-up", "list", "张三", "--db", db, "--json")
+    visits = json.loads(out)
+    assert [(v["sbp"], v["supersedes_id"]) for v in visits] == [(130, visit["id"])]
+
+
+def test_bad_values_are_refused_in_chinese(register: Path, capsys) -> None:
+    db = str(register)
+    code, _, err = run(capsys, "follow-up", "record", "张三", "--db", db, "--set",
+                       "visit_date=2026-11-20", "--set", "sbp=1500", "--set", "dbp=90")
+    assert code == 1 and "收缩压 1500mmHg 不合理" in err
+    code, _, err = run(capsys, "follow-up", "record", "zs", "--db", db, "--set", "sbp=150")
+    assert code == 1 and "找到 2 人" in err
+    code, _, err = run(capsys, "follow-up", "record", "张三", "--db", db, "--set", "sbp")
+    assert code == 1 and "字段=值" in err
+    code, out, _ = run(capsys, "follow-up", "list", "张三", "--db", db, "--json")
+    assert json.loads(out) == []
+
+
+def test_fields_lists_the_form(capsys) -> None:
+    code, out, _ = run(capsys, "follow-up", "fields", "--form", "hypertension", "--json")
+    fields = {f["key"]: f for f in json.loads(out)}
+    assert code == 0
+    assert (fields["sbp"]["low"], fields["sbp"]["high"], fields["sbp"]["unit"]) == (60, 280,
+                                                                                   "mmHg")
+    assert "fasting_glucose" not in fields
