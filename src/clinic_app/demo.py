@@ -271,6 +271,22 @@ def _village(clinic: Clinic, store: Store, gen: _Gen, township: str, name: str, 
     return len(residents), len(households)
 
 
+# Common first-line medicines (name, times a day, dose), for the demo's visit forms.
+_DEMO_MEDICINES: dict[str, list[dict[str, Any]]] = {
+    "hypertension": [
+        {"name": "硝苯地平缓释片", "times_per_day": 2, "dose": "10mg"},
+        {"name": "苯磺酸氨氯地平片", "times_per_day": 1, "dose": "5mg"},
+        {"name": "厄贝沙坦片", "times_per_day": 1, "dose": "150mg"},
+        {"name": "吲达帕胺片", "times_per_day": 1, "dose": "2.5mg"},
+    ],
+    "diabetes": [
+        {"name": "盐酸二甲双胍片", "times_per_day": 3, "dose": "0.5g"},
+        {"name": "格列美脲片", "times_per_day": 1, "dose": "2mg"},
+        {"name": "阿卡波糖片", "times_per_day": 3, "dose": "50mg"},
+    ],
+}
+
+
 def _tb_or_smi_visits(gen: _Gen, profile: Any, rid: str, condition: str, doctor: str
                       ) -> list[dict[str, Any]]:
     """Visits of a TB or severe-mental-disorder patient at the intervals the rules give."""
@@ -339,6 +355,18 @@ def _contracts_and_services(store: Store, gen: _Gen, profile: Any, residents: li
             # Each patient has their own usual pressure/glucose; most are near control.
             usual_sbp = rng.gauss(134, 11)
             usual_glucose = rng.gauss(6.6, 1.1)
+            # What the doctor prescribed and advised; the form carries it from visit to visit.
+            medicines = [dict(m) for m in rng.sample(_DEMO_MEDICINES["hypertension"], 1)] \
+                if "hypertension" in forms else []
+            if "diabetes" in forms:
+                medicines.append(dict(rng.choice(_DEMO_MEDICINES["diabetes"])))
+            smoker = record["sex"] == "男" and rng.random() < 0.4
+            form_data = json.dumps({
+                "adherence": rng.choices(("regular", "intermittent"), (85, 15))[0],
+                "salt": rng.choice(("medium", "heavy")), "salt_target": "light",
+                "smoking_now": rng.choice((5, 10, 20)) if smoker else 0, "smoking_target": 0,
+                "exercise_times": rng.choice((3, 5, 7)), "exercise_minutes": 30,
+                "medicines": medicines}, ensure_ascii=False)
             # Visits follow the real rules (domain.schedule); a few patients fall behind.
             day = today - dt.timedelta(days=rng.randint(330, 400))
             # 85% keep up to today; the rest stopped coming some months ago.
@@ -361,7 +389,7 @@ def _contracts_and_services(store: Store, gen: _Gen, profile: Any, residents: li
                     "next_visit_on": verdict.next_on.isoformat(),
                     "proposed_next_on": verdict.next_on.isoformat(),
                     "referral_reason": "；".join(verdict.reasons) if verdict.referral else "",
-                    "data": '{"adherence": "regular", "salt": "medium"}',
+                    "data": form_data,
                 })
                 previous = schedule.Visit(day, form, sbp, dbp, glucose,
                                           classification=verdict.classification)
