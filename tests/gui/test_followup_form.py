@@ -218,3 +218,14 @@ def test_each_form_opens_and_fits(app, qtbot, clinic: Clinic, village: Village, 
     dialog.grab().save(str(screenshot_dir / f"followup-{form}.png"))
     dialog.scroll.verticalScrollBar().setValue(dialog.scroll.verticalScrollBar().maximum())
     dialog.grab().save(str(screenshot_dir / f"followup-{form}-end.png"))
+
+
+def test_chart_dot_selects_the_visit(app, qtbot, clinic: Clinic, patient) -> None:
+    window: MainWindow = show_window(qtbot, clinic)
+    window.open_resident(patient["resident"])
+    page = window.resident_page
+    (visit,) = clinic.follow_ups(patient["resident"])
+    page.chart.visit_clicked.emit(visit.id)
+    assert page.tabs.currentWidget() is page.follow_ups_panel
+    assert page.follow_ups_panel.table.view.currentIndex().row() == 0
+    assert not page.follow_ups_panel.select("no-such-visit")

@@ -604,6 +604,15 @@ class FollowUpsPanel(QWidget):
         self.correct_button.setEnabled(has_rows)
         self.void_button.setEnabled(has_rows)
 
+    def select(self, visit_id: str) -> bool:
+        """Select a visit's row (a dot clicked on the trend chart)."""
+        for row, data in enumerate(self.model.rows()):
+            if data["id"] == visit_id:
+                self.table.view.selectRow(row)
+                self.table.view.scrollTo(self.model.index(row, 0))
+                return True
+        return False
+
     def _selected(self) -> str | None:
         index = self.table.view.currentIndex()
         if not index.isValid():

@@ -180,6 +180,7 @@ class ResidentPage(QWidget):
         # 随访 (issue 5): every visit with record / correct / withdraw, after the trend chart.
         self.follow_ups_panel = FollowUpsPanel(clinic)
         self.follow_ups_panel.changed.connect(self._reload)
+        self.chart.visit_clicked.connect(self.show_visit)
         self.tabs.insertTab(3, self.follow_ups_panel, "随访")
         self.visit_button = QPushButton("记录随访 Ctrl+N")
         self.visit_button.setObjectName("recordVisit")
@@ -469,6 +470,11 @@ class ResidentPage(QWidget):
             return
         self.tabs.setCurrentWidget(self.follow_ups_panel)
         self.follow_ups_panel.add()
+
+    def show_visit(self, visit_id: str) -> None:
+        """A dot on the trend chart: that visit, selected in the 随访 tab."""
+        self.tabs.setCurrentWidget(self.follow_ups_panel)
+        self.follow_ups_panel.select(visit_id)
 
     def _reload(self) -> None:
         if self.resident_id is not None:
