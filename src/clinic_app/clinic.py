@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
+from clinic_app import work_list  # 今日待办 at query time (issue 5)
 from clinic_app.domain import checkup as checkup_spec  # checkups (issue 6)
 from clinic_app.domain import codes, followup, ids, pinyin, policy_local, schedule, validate
 from clinic_app.domain import fulfilment as fulfil  # contracts: 履约 rules
@@ -1179,84 +1180,21 @@ class Clinic:
 
         Risk first (emergency or referral at the last visit, then uncontrolled), then the
         longest overdue. Patients referred at their last visit are listed even before their
-        2-week check is due. Computed now from the visits and the profile; nothing is stored.
+        2-week check is due. Computed now from the visits and the profile; nothing is stored
+        (clinic_app/work_list.py: SQLite picks who might be due, the rules decide).
         """
         as_of = as_of or self.today()
         profile = self.profile
         window = due_within if due_within is not None else profile.value(
             "followup.due_soon_days", as_of, 7)
-        patients, conditions, visits = queries.schedule_inputs(
-            self.store, village_id=village_id, doctor_id=doctor_id)
-        return self._work_items(profile, as_of, window, include_later, patients, conditions,
-                                visits)
+        return work_list.work_items(self.store, profile, as_of, window, village_id=village_id,
+                                    doctor_id=doctor_id, include_later=include_later)
 
     def schedule_of(self, resident_id: str, as_of: dt.date | None = None) -> list[dict[str, Any]]:
         """Every scheduled condition of one resident with its due date (for the resident page)."""
-        as_of = as_of or self.today()
-        patients, conditions, visits = queries.schedule_inputs(self.store,
-                                                               resident_ids=[resident_id])
-        return self._work_items(self.profile, as_of, 0, True, patients, conditions, visits,
-                                per_condition=True)
-
-    def _work_items(self, profile: Any, as_of: dt.date, window: int, include_later: bool,
-                    patients: list[dict[str, Any]], conditions: list[dict[str, Any]],
-                    visits: list[dict[str, Any]], per_condition: bool = False
-                    ) -> list[dict[str, Any]]:
-        by_patient: dict[str, dict[str, dt.date | None]] = {}
-        for row in conditions:
-            diagnosed = dt.date.fromisoformat(row["diagnosed_on"]) if row["diagnosed_on"] \
-                else None
-            by_patient.setdefault(row["resident_id"], {})[row["code"]] = diagnosed
-        visits_of: dict[str, list[schedule.Visit]] = {}
-        for row in visits:
-            visits_of.setdefault(row["resident_id"], []).append(schedule.Visit(
-                dt.date.fromisoformat(row["visit_date"]), row["form"], row["sbp"], row["dbp"],
-                row["fasting_glucose"],
-                dt.date.fromisoformat(row["next_visit_on"]) if row["next_visit_on"] else None,
-                row["classification"], json.loads(row["data"]) if row["data"] else {}))
-        horizon = as_of + dt.timedelta(days=window)
-        items = []
-        for patient in patients:
-            birth = dt.date.fromisoformat(patient["birth_date"]) if patient["birth_date"] \
-                else None
-            since = dt.date.fromisoformat(patient["created_at"][:10])
-            mine = visits_of.get(patient["id"], [])
-            dues = schedule.due_dates(profile, by_patient.get(patient["id"], {}), mine, birth,
-                                      since)
-            if not dues:
-                continue
-            chosen = dues if per_condition else [min(dues, key=lambda d: (d.due_on, d.risk))]
-            for due in chosen:
-                # Referred (or emergency) patients stay listed until followed up.
-                if not include_later and due.due_on > horizon and \
-                        due.risk > schedule.RISK_REFERRAL:
-                    continue
-                last = mine[0] if mine else None
-                items.append({
-                    "id": patient["id"], "name": patient["name"], "sex": patient["sex"],
-                    "age": ids.age_on(birth, as_of) if birth else None,
-                    "phone": patient["phone"] or patient["household_phone"] or "",
-                    "village": patient["village"] or "", "group_name": patient["group_name"],
-                    "address": patient["address"] or "",
-                    "household_no": patient["household_no"] or "",
-                    "conditions": [codes.label(codes.CONDITIONS, c)
-                                   for c in by_patient.get(patient["id"], {})],
-                    "condition": due.condition, "due_on": due.due_on.isoformat(),
-                    "overdue_days": due.overdue_days(as_of),
-                    "status": "overdue" if due.due_on < as_of else "due",
-                    "risk": min(d.risk for d in dues) if not per_condition else due.risk,
-                    "rule": due.rule,
-                    "last_visit": last.visit_date.isoformat() if last else None,
-                    "last_bp": f"{last.sbp}/{last.dbp}" if last and last.sbp and last.dbp
-                    else "",
-                    "last_glucose": last.fasting_glucose if last else None,
-                })
-        if not per_condition:
-            contacts = queries.latest_contacts(self.store, [i["id"] for i in items])
-            for item in items:
-                item["contact"] = contacts.get(item["id"])
-        items.sort(key=lambda i: (i["risk"], -i["overdue_days"], i["due_on"], i["name"]))
-        return items
+        return work_list.reference_items(self.store, self.profile, as_of or self.today(), 0,
+                                         resident_ids=[resident_id], include_later=True,
+                                         per_condition=True)
 
     def mark_contact(self, resident_id: str, outcome: str, note: str = "",
                      doctor_id: str | None = None, on: dt.date | None = None) -> str:

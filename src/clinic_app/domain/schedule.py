@@ -27,7 +27,7 @@ number read from the policy profile valid on the date in question (``Profile.val
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,11 +99,87 @@ def interval_days(profile: Profile, condition: str, on: dt.date) -> int:
     return round(365 / per_year)
 
 
+# R5 "twice in a row" only counts a previous uncontrolled visit this recent.
+PREVIOUS_WINDOW_DAYS = 120
+# The keys of ``Visit.data`` the rules read (a caller that loads only part of a visit's data,
+# like the work list, must load these; tests/unit/test_work_list.py checks this list).
+DATA_KEYS = ("new_complication", "tb_phase", "stability")
+
+_EMERGENCY_RULE = "危急情况，紧急转诊，2周内随访转诊结果"
+_COMPLICATION_RULE = "出现新的并发症，转诊，2周内随访"
+_UNMEASURED_RULE = "未测量血压/血糖，按常规间隔"
+_TWICE_RULE = "连续两次控制不满意，转诊，2周内随访"
+_FIRST_RULE = "首次控制不满意，调整用药，2周内随访"
+
+
+class RulesOn:
+    """The profile values R1–R5 use, as in force on one date.
+
+    ``Profile.value`` is a cached lookup, but a township's work list asks it ~10 times for each
+    of thousands of visits; reading them once per date makes the rules cheap enough to run on
+    every listed patient at query time.
+    """
+
+    __slots__ = (
+        "_routine",
+        "controlled_dbp",
+        "controlled_fasting",
+        "controlled_sbp",
+        "elderly_age",
+        "elderly_controlled_sbp",
+        "emergency_dbp",
+        "emergency_high",
+        "emergency_low",
+        "emergency_sbp",
+        "on",
+        "profile",
+        "recheck_days",
+        "referral_days",
+    )
+
+    def __init__(self, profile: Profile, on: dt.date) -> None:
+        value = profile.value
+        self.profile, self.on = profile, on
+        self.controlled_sbp = value("bp.controlled_sbp", on)
+        self.controlled_dbp = value("bp.controlled_dbp", on)
+        self.elderly_age = value("bp.elderly_age", on)
+        self.elderly_controlled_sbp = value("bp.elderly_controlled_sbp", on)
+        self.emergency_sbp = value("bp.emergency_sbp", on)
+        self.emergency_dbp = value("bp.emergency_dbp", on)
+        self.controlled_fasting = value("glucose.controlled_fasting", on)
+        self.emergency_high = value("glucose.emergency_high", on)
+        self.emergency_low = value("glucose.emergency_low", on)
+        self.referral_days = value("followup.referral_followup_days", on)
+        self.recheck_days = value("followup.recheck_days", on)
+        self._routine: dict[tuple[str, ...], int] = {}
+
+    def routine(self, conditions: tuple[str, ...]) -> int:
+        """R1 for a form: the shortest routine interval of the conditions it covers."""
+        days = self._routine.get(conditions)
+        if days is None:
+            days = self._routine[conditions] = min(
+                interval_days(self.profile, c, self.on) for c in conditions or ("hypertension",))
+        return days
+
+
+def rules_on(profile: Profile, on: dt.date) -> RulesOn:
+    """The rules in force on a date, built once per profile object and date."""
+    # Kept on the profile object (like its own rule cache), so it lives and dies with it.
+    cache: dict[dt.date, RulesOn] | None = profile.__dict__.get("_schedule_rules")
+    if cache is None:
+        cache = profile.__dict__["_schedule_rules"] = {}
+    rules = cache.get(on)
+    if rules is None:
+        rules = cache[on] = RulesOn(profile, on)
+    return rules
+
+
 def _controlled_bp(profile: Profile, sbp: int, dbp: int, age: int | None, on: dt.date) -> bool:
-    limit = profile.value("bp.controlled_sbp", on)
-    if age is not None and age >= profile.value("bp.elderly_age", on):
-        limit = profile.value("bp.elderly_controlled_sbp", on)
-    return sbp < limit and dbp < profile.value("bp.controlled_dbp", on)
+    rules = rules_on(profile, on)
+    limit = rules.controlled_sbp
+    if age is not None and age >= rules.elderly_age:
+        limit = rules.elderly_controlled_sbp
+    return sbp < limit and dbp < rules.controlled_dbp
 
 
 def emergency_reasons(profile: Profile, visit: Visit) -> list[str]:
@@ -123,47 +199,62 @@ def emergency_reasons(profile: Profile, visit: Visit) -> list[str]:
     return reasons
 
 
+def _is_controlled(rules: RulesOn, visit: Visit, birth: dt.date | None) -> bool | None:
+    conditions = visit.conditions
+    verdicts = []
+    if "hypertension" in conditions and visit.sbp is not None and visit.dbp is not None:
+        limit = rules.controlled_sbp
+        if birth is not None and age_on(birth, visit.visit_date) >= rules.elderly_age:
+            limit = rules.elderly_controlled_sbp
+        verdicts.append(visit.sbp < limit and visit.dbp < rules.controlled_dbp)
+    if "diabetes" in conditions and visit.fasting_glucose is not None:
+        verdicts.append(visit.fasting_glucose < rules.controlled_fasting)
+    return all(verdicts) if verdicts else None
+
+
 def is_controlled(profile: Profile, visit: Visit, birth: dt.date | None) -> bool | None:
     """R2 over the conditions of the visit's form; None when nothing was measured."""
+    return _is_controlled(rules_on(profile, visit.visit_date), visit, birth)
+
+
+def _verdict(profile: Profile, visit: Visit, previous: Visit | None, birth: dt.date | None
+             ) -> tuple[str, bool, bool, int, str]:
+    """R1–R5 on one visit: (classification, emergency, referral, days to next, rule)."""
     on = visit.visit_date
-    age = age_on(birth, on) if birth else None
-    verdicts = []
-    if "hypertension" in visit.conditions and visit.sbp is not None and visit.dbp is not None:
-        verdicts.append(_controlled_bp(profile, visit.sbp, visit.dbp, age, on))
-    if "diabetes" in visit.conditions and visit.fasting_glucose is not None:
-        verdicts.append(visit.fasting_glucose < profile.value("glucose.controlled_fasting", on))
-    return all(verdicts) if verdicts else None
+    rules = rules_on(profile, on)
+    sbp, dbp, glucose = visit.sbp, visit.dbp, visit.fasting_glucose
+    if (sbp is not None and sbp >= rules.emergency_sbp) or (
+            dbp is not None and dbp >= rules.emergency_dbp) or (
+            glucose is not None and (glucose >= rules.emergency_high
+                                     or glucose <= rules.emergency_low)):
+        return "uncontrolled", True, True, rules.referral_days, _EMERGENCY_RULE
+    complication = bool(visit.data.get("new_complication"))
+    controlled = _is_controlled(rules, visit, birth)
+    routine = rules.routine(visit.conditions)
+    if complication:
+        return "complication", False, True, rules.referral_days, _COMPLICATION_RULE
+    if controlled is None:
+        return visit.classification or "", False, False, routine, _UNMEASURED_RULE
+    if controlled:
+        return "controlled", False, False, routine, f"控制满意，{routine}天后常规随访"
+    if previous is not None and previous.classification in ("uncontrolled", "complication") \
+            and (on - previous.visit_date).days <= PREVIOUS_WINDOW_DAYS:
+        return "uncontrolled", False, True, rules.referral_days, _TWICE_RULE
+    return "uncontrolled", False, False, rules.recheck_days, _FIRST_RULE
 
 
 def assess(profile: Profile, visit: Visit, previous: Visit | None,
            birth: dt.date | None) -> Assessment:
     """Classification and proposed next date for a hypertension/diabetes visit (R1–R5)."""
-    on = visit.visit_date
-    referral_days = profile.value("followup.referral_followup_days", on)
-    signs = emergency_reasons(profile, visit)
-    if signs:
-        return Assessment("uncontrolled", True, True, on + dt.timedelta(days=referral_days),
-                          "危急情况，紧急转诊，2周内随访转诊结果", tuple(signs))
-    complication = bool(visit.data.get("new_complication"))
-    controlled = is_controlled(profile, visit, birth)
-    routine = min(interval_days(profile, c, on) for c in visit.conditions or ("hypertension",))
-    if complication:
-        return Assessment("complication", False, True, on + dt.timedelta(days=referral_days),
-                          "出现新的并发症，转诊，2周内随访", ("新发并发症",))
-    if controlled is None:
-        return Assessment(visit.classification or "", False, False,
-                          on + dt.timedelta(days=routine), "未测量血压/血糖，按常规间隔")
-    if controlled:
-        return Assessment("controlled", False, False, on + dt.timedelta(days=routine),
-                          f"控制满意，{routine}天后常规随访")
-    previous_uncontrolled = previous is not None and previous.classification in (
-        "uncontrolled", "complication") and (on - previous.visit_date).days <= 120
-    if previous_uncontrolled:
-        return Assessment("uncontrolled", False, True, on + dt.timedelta(days=referral_days),
-                          "连续两次控制不满意，转诊，2周内随访")
-    recheck = profile.value("followup.recheck_days", on)
-    return Assessment("uncontrolled", False, False, on + dt.timedelta(days=recheck),
-                      "首次控制不满意，调整用药，2周内随访")
+    classification, emergency, referral, days, rule = _verdict(profile, visit, previous, birth)
+    if emergency:
+        reasons: tuple[str, ...] = tuple(emergency_reasons(profile, visit))
+    elif referral and classification == "complication":
+        reasons = ("新发并发症",)
+    else:
+        reasons = ()
+    return Assessment(classification, emergency, referral,
+                      visit.visit_date + dt.timedelta(days=days), rule, reasons)
 
 
 def _tb_next(profile: Profile, visit: Visit | None, diagnosed: dt.date | None,
@@ -193,13 +284,25 @@ def _smi_next(profile: Profile, visit: Visit | None, start: dt.date) -> tuple[dt
 def due_dates(profile: Profile, conditions: dict[str, dt.date | None], visits: Sequence[Visit],
               birth: dt.date | None, managed_since: dt.date) -> list[Due]:
     """When each scheduled condition is next due (R1–R9). `visits` newest first."""
+    return [Due(*due) for due in due_tuples(profile, conditions, visits, birth, managed_since)]
+
+
+def due_tuples(profile: Profile, conditions: Mapping[str, dt.date | None],
+               visits: Sequence[Visit], birth: dt.date | None, managed_since: dt.date
+               ) -> list[tuple[str, dt.date, int, str, Visit | None]]:
+    """``due_dates`` as plain (condition, due_on, risk, rule, last visit) tuples.
+
+    The same rules without building a ``Due`` per condition: the work list runs this on every
+    listed patient of a township. `visits` may be any objects with ``Visit``'s attributes.
+    """
     out = []
     for condition in SCHEDULED:
         if condition not in conditions:
             continue
         diagnosed = conditions[condition]
-        start = max(d for d in (diagnosed, managed_since) if d is not None) if diagnosed \
-            else managed_since
+        start = managed_since  # R9: from diagnosis or registration, whichever is later
+        if diagnosed and (managed_since is None or diagnosed > managed_since):
+            start = diagnosed
         mine = [v for v in visits if condition in v.conditions]
         last = mine[0] if mine else None
         if condition == "tuberculosis":
@@ -210,13 +313,14 @@ def due_dates(profile: Profile, conditions: dict[str, dt.date | None], visits: S
         elif last is None:
             due_on, risk, rule = start, RISK_ROUTINE, "从未随访，应尽快首次随访"
         else:
-            verdict = assess(profile, last, mine[1] if len(mine) > 1 else None, birth)
-            due_on, rule = verdict.next_on, verdict.rule
-            risk = (RISK_EMERGENCY if verdict.emergency else RISK_REFERRAL if verdict.referral
-                    else RISK_UNCONTROLLED if verdict.classification != "controlled"
+            classification, emergency, referral, days, rule = _verdict(
+                profile, last, mine[1] if len(mine) > 1 else None, birth)
+            due_on = last.visit_date + dt.timedelta(days=days)
+            risk = (RISK_EMERGENCY if emergency else RISK_REFERRAL if referral
+                    else RISK_UNCONTROLLED if classification != "controlled"
                     else RISK_ROUTINE)
         if last is not None and last.next_visit_on is not None and condition in (
                 "hypertension", "diabetes"):
             due_on, rule = last.next_visit_on, f"医生约定的下次随访日期（规则建议：{rule}）"
-        out.append(Due(condition, due_on, risk, rule, last))
+        out.append((condition, due_on, risk, rule, last))
     return out

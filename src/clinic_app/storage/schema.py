@@ -405,3 +405,32 @@ def m0005_care(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE box_items ADD COLUMN stopped_on TEXT")
     db.execute("ALTER TABLE box_items ADD COLUMN stop_reason TEXT NOT NULL DEFAULT ''")
     db.execute("CREATE INDEX checkups_date ON checkups(checkup_date)")
+
+
+@MIGRATIONS(name="m0006_work_list")  # 今日待办 of a whole township at query time (issue 5)
+def m0006_work_list(db: sqlite_utils.Database) -> None:
+    """Indexes that let the work list find each patient's latest visit with one seek.
+
+    Due dates stay computed when asked (storage/work_list_queries.py); these only make the
+    reads cheap. ``follow_ups_current`` covers everything the candidate filter reads of a
+    visit, in newest-first order per resident; ``conditions_scheduled`` lists active
+    conditions by resident; the two partial indexes hold the few corrected visits and the
+    visits that note a new complication (R5), so checking them costs almost nothing.
+    """
+    db.execute("CREATE INDEX follow_ups_current ON follow_ups(resident_id, visit_date, "
+               "created_at, id, deleted, form, next_visit_on, sbp, dbp, fasting_glucose, "
+               "classification)")
+    db.execute("CREATE INDEX conditions_scheduled ON conditions(resident_id, code, diagnosed_on) "
+               "WHERE deleted = 0 AND status = 'active'")
+    db.execute("CREATE INDEX follow_ups_superseded ON follow_ups(supersedes_id) "
+               "WHERE supersedes_id IS NOT NULL AND deleted = 0")
+    # The condition is work_list_queries.COMPLICATION_FLAGGED, written out (a migration must
+    # not change when that module does): a partial index is used only by a query that repeats
+    # its condition. json_valid keeps a row with malformed data insertable.
+    value = "json_extract(data, '$.new_complication')"
+    db.execute(f"""CREATE INDEX follow_ups_complication ON follow_ups(resident_id)
+        WHERE deleted = 0 AND CASE WHEN json_valid(data)
+    THEN CASE json_type(data, '$.new_complication')
+    WHEN 'true' THEN 1 WHEN 'integer' THEN {value} <> 0 WHEN 'real' THEN {value} <> 0
+    WHEN 'text' THEN {value} <> '' WHEN 'object' THEN {value} <> '{{}}'
+    WHEN 'array' THEN json_array_length(data, '$.new_complication') > 0 END END""")
