@@ -83,6 +83,17 @@ def operations(clinic: Clinic) -> list[tuple[str, Callable[[], object]]]:
         ("search full phone", lambda: clinic.search(pick()["phone"])),
         ("search household number", lambda: clinic.search(pick()["household_no"])),
         ("search '建华' (end of a name)", lambda: clinic.search("建华")),
+        *work_list_operations(clinic),
+    ]
+
+
+def work_list_operations(clinic: Clinic) -> list[tuple[str, Callable[[], object]]]:
+    """今日待办 (issue 5): the whole township's list and one village's, computed when asked."""
+    village = clinic.places("village")[0]
+    return [
+        ("work list: whole township (今日待办)", lambda: clinic.work_list()),
+        (f"work list: one village ({village.name})",
+         lambda: clinic.work_list(village_id=village.id)),
     ]
 
 

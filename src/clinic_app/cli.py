@@ -97,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     overdue.add_argument("--village", default=None, help="只列出这个村")
     overdue.add_argument("--within", type=int, default=None,
                          help="包括几天内到期的（默认按政策配置，一般7天）")
+    overdue.add_argument("--xlsx", type=Path, default=None,  # 今日待办 export (issue 5)
+                         help="同时导出为 Excel 文件（首行写明村、日期和政策配置）")
     _care_parsers(sub)  # checkups, medicine box (issue 6): see that section below
 
     check = sub.add_parser("check", help="检查数据库完整性并统计记录数")
@@ -308,24 +310,30 @@ RISK_LABELS = {0: "危急", 1: "需转诊", 2: "控制不满意", 3: "常规"}
 
 
 def cmd_overdue(args: argparse.Namespace) -> int:
+    from clinic_app import work_list
+
     with _open(args) as clinic:
-        items = clinic.work_list(args.as_of, village_id=_village_id(clinic, args.village),
+        as_of = args.as_of or clinic.today()
+        items = clinic.work_list(as_of, village_id=_village_id(clinic, args.village),
                                  due_within=args.within)
+        if args.xlsx is not None:
+            work_list.export_xlsx(args.xlsx, items, village=args.village or "全部村",
+                                  as_of=as_of, profile_name=clinic.profile.name)
+            print(f"已导出 {len(items)} 人到 {args.xlsx}", file=sys.stderr)
     if args.json:
         _print_json([{k: v for k, v in item.items() if k != "contact"} | {
-            "risk_label": RISK_LABELS[item["risk"]],
+            "risk_label": RISK_LABELS[item["risk"]], "reason": work_list.reason(item),
             "contact": item["contact"]["outcome"] if item.get("contact") else None}
             for item in items])
         return 0
     if not items:
         print("没有逾期或本周应随访的患者", file=sys.stderr)
     for item in items:
-        when = f"逾期{item['overdue_days']}天" if item["status"] == "overdue" else \
-            f"{item['due_on']}到期"
         print(f"{RISK_LABELS[item['risk']]}\t{item['name']}\t{item['age']}岁\t"
-              f"{'、'.join(item['conditions'])}\t{when}\t血压{item['last_bp'] or '-'}\t"
+              f"{'、'.join(item['conditions'])}\t{work_list.when(item)}\t"
+              f"{work_list.reason(item)}\t血压{item['last_bp'] or '-'}\t"
               f"血糖{item['last_glucose'] or '-'}\t"
-              f"{item['phone']}\t{item['village']}{item['group_name']}")
+              f"{item['phone'] or '无电话'}\t{item['village']}{item['group_name']}")
     return 0
 
 

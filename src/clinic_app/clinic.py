@@ -1197,15 +1197,29 @@ class Clinic:
                                          per_condition=True)
 
     def mark_contact(self, resident_id: str, outcome: str, note: str = "",
-                     doctor_id: str | None = None, on: dt.date | None = None) -> str:
-        """Record 已电话 / 已上门 / 联系不上 on the work list; it does not count as a visit."""
+                     doctor_id: str | None = None, on: dt.date | None = None
+                     ) -> work_list.ContactMark:
+        """Record 已电话 / 已上门 / 联系不上 on the work list; it does not count as a visit.
+
+        One mark per doctor, resident and day: a second one that day changes the first (the
+        change log keeps what it said) instead of adding a row; the same mark again changes
+        nothing. The result says which happened, so the screen can tell the doctor.
+        """
         if outcome not in ("called", "visited", "unreachable"):
             raise ValidationFailed({"outcome": f"未知的联系结果 {outcome}"})
         self._live("residents", resident_id)
+        day = on or self.today()
         with self._write() as store:
-            return store.insert("contact_attempts", {
-                "resident_id": resident_id, "on_date": on or self.today(), "outcome": outcome,
-                "note": note, "doctor_id": doctor_id})
+            same_day = work_list.q.contact_mark_on(store, resident_id, day.isoformat(),
+                                                   doctor_id)
+            if same_day is None:
+                return work_list.ContactMark(store.insert("contact_attempts", {
+                    "resident_id": resident_id, "on_date": day, "outcome": outcome,
+                    "note": note, "doctor_id": doctor_id}), "added", None)
+            if (same_day["outcome"], same_day["note"]) == (outcome, note):
+                return work_list.ContactMark(same_day["id"], "unchanged", same_day["outcome"])
+            store.update("contact_attempts", same_day["id"], {"outcome": outcome, "note": note})
+            return work_list.ContactMark(same_day["id"], "updated", same_day["outcome"])
 
     def expiring_contracts(self, as_of: dt.date | None = None, *,
                            village_id: str | None = None) -> list[dict[str, Any]]:

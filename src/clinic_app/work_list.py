@@ -19,6 +19,7 @@ import gc
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from clinic_app.domain import codes, ids, schedule
@@ -27,6 +28,15 @@ from clinic_app.storage import work_list_queries as q
 from clinic_app.storage.store import Store
 
 _fromiso = dt.date.fromisoformat
+
+
+@dataclass(frozen=True)
+class ContactMark:
+    """What ``Clinic.mark_contact`` did: added a mark, changed today's one, or nothing."""
+
+    id: str
+    change: str  # added / updated / unchanged
+    before: str | None  # the outcome today's mark had before (updated / unchanged)
 
 
 class _Seen:
@@ -243,6 +253,55 @@ def _work_items(store: Store, profile: Profile, as_of: dt.date, window: int,
         items += _patient_items(profile, as_of, horizon, include_later, False, patient,
                                 conditions, ordered, last, villages.get(row[10]) or "")
     return _finish(store, items, False)
+
+
+# ------------------------------------------------------------------------------ showing it
+RISK_LABELS = {0: "危急", 1: "需转诊", 2: "控制不满意", 3: "常规"}
+CONTACT_LABELS = {"called": "已电话", "visited": "已上门", "unreachable": "联系不上"}
+_AGREED = "医生约定的下次随访日期（规则建议："
+
+
+def reason(item: Mapping[str, Any]) -> str:
+    """Why the patient is on the list, short enough for a column: the rule that set the risk,
+    and whether the date is one the doctor agreed with the patient (R8)."""
+    rule = item["rule"]
+    if rule.startswith(_AGREED) and rule.endswith("）"):
+        return f"{rule[len(_AGREED):-1]}（约定日期）"
+    return rule
+
+
+def when(item: Mapping[str, Any]) -> str:
+    if item["status"] == "overdue":
+        return f"逾期 {item['overdue_days']} 天"
+    return f"{item['due_on']} 到期"
+
+
+def contact_text(item: Mapping[str, Any]) -> str:
+    mark = item.get("contact")
+    if not mark:
+        return ""
+    note = f"（{mark['note']}）" if mark.get("note") else ""
+    return f"{mark['on_date']} {CONTACT_LABELS.get(mark['outcome'], mark['outcome'])}{note}"
+
+
+EXPORT_HEADERS = ("风险", "原因", "姓名", "性别", "年龄", "慢病", "应随访", "应随访日期",
+                  "上次随访", "血压", "血糖", "电话", "村", "组", "地址", "户编号", "联系情况",
+                  "规则全文")
+
+
+def export_xlsx(path: Any, items: Sequence[Mapping[str, Any]], *, village: str,
+                as_of: dt.date, profile_name: str) -> int:
+    """The list as .xlsx, with a title row saying which village, as of when, under which
+    policy profile (a printed or forwarded sheet must say what it is)."""
+    from clinic_app.export import write_xlsx  # openpyxl loads only when exporting
+
+    title = (f"{village} 今日待办（{as_of.isoformat()}，逾期和近期应随访 {len(items)} 人）"
+             f"　政策配置：{profile_name}")
+    rows = ([RISK_LABELS[i["risk"]], reason(i), i["name"], i["sex"], i["age"],
+             "、".join(i["conditions"]), when(i), i["due_on"], i["last_visit"] or "从未随访",
+             i["last_bp"], i["last_glucose"], i["phone"], i["village"], i["group_name"],
+             i["address"], i["household_no"], contact_text(i), i["rule"]] for i in items)
+    return write_xlsx(path, "今日待办", EXPORT_HEADERS, rows, title=title)
 
 
 # ------------------------------------------------------------------------------ reference

@@ -269,3 +269,42 @@ def test_data_keys_name_every_key_the_rules_read() -> None:
     read = set(re.findall(r"data\.get\(\"(\w+)\"", source))
     assert read and read <= set(schedule.DATA_KEYS)
     assert set(q.VISIT_COLUMNS) >= set(schedule.DATA_KEYS)
+
+
+def test_cli_overdue_exports_with_a_title_row(township: tuple[Clinic, dict], tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    import openpyxl
+
+    from clinic_app.cli import main
+
+    clinic, p = township
+    village = clinic.places("village")[0].name
+    out = tmp_path / "待办.xlsx"
+    assert main(["overdue", "--db", str(clinic.path), "--as-of", "2026-11-23", "--village",
+                 village, "--json", "--xlsx", str(out)]) == 0
+    items = json.loads(capsys.readouterr().out)
+    duplicate = next(i for i in items if i["id"] == p["duplicate"])
+    assert duplicate["phone"] == "0955-1234567" and duplicate["reason"]
+    rows = list(openpyxl.load_workbook(out).active.iter_rows(values_only=True))
+    assert rows[0][0].startswith(f"{village} 今日待办（2026-11-23，")
+    assert f"政策配置：{clinic.profile.name}" in rows[0][0]
+    assert rows[1][:3] == ("风险", "原因", "姓名") and len(rows) == len(items) + 2
+
+
+def test_one_contact_mark_per_doctor_resident_and_day(township: tuple[Clinic, dict]) -> None:
+    clinic, p = township
+    rid, day = p["never"], FIXED_TODAY
+    first = clinic.mark_contact(rid, "called", on=day)
+    assert first.change == "added"
+    assert clinic.mark_contact(rid, "called", on=day).change == "unchanged"
+    changed = clinic.mark_contact(rid, "unreachable", "关机", on=day)
+    assert (changed.change, changed.before, changed.id) == ("updated", "called", first.id)
+    assert clinic.mark_contact(rid, "called", on=day + dt.timedelta(days=1)).change == "added"
+    doctor = clinic.add_doctor("赵医生")
+    assert clinic.mark_contact(rid, "visited", doctor_id=doctor, on=day).change == "added"
+    marks = clinic.store.rows("SELECT outcome, on_date FROM contact_attempts "
+                              "WHERE resident_id = ? AND deleted = 0", [rid])
+    assert sorted((m["on_date"], m["outcome"]) for m in marks) == [
+        ("2026-11-23", "unreachable"), ("2026-11-23", "visited"), ("2026-11-24", "called")]
+    history = clinic.history("contact_attempts", first.id)
+    assert history[-1]["fields"]["outcome"] == {"old": "called", "new": "unreachable"}

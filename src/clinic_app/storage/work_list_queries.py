@@ -240,6 +240,15 @@ def latest_contacts(store: Store, resident_ids: Sequence[str]) -> dict[str, dict
     return out
 
 
+def contact_mark_on(store: Store, resident_id: str, on_date: str, doctor_id: str | None
+                    ) -> dict[str, Any] | None:
+    """This doctor's live mark of the resident on that day (one is kept per day)."""
+    rows = store.rows("SELECT id, outcome, note FROM contact_attempts WHERE resident_id = ? "
+                      "AND on_date = ? AND doctor_id IS ? AND deleted = 0 "
+                      "ORDER BY modified_at DESC LIMIT 1", [resident_id, on_date, doctor_id])
+    return rows[0] if rows else None
+
+
 # ---------------------------------------------------------------------- the plain reference
 def reference_inputs(store: Store, *, village_id: str | None = None,
                      doctor_id: str | None = None, resident_ids: Sequence[str] | None = None

@@ -6,6 +6,7 @@ visited / can't reach) are saved at once and do not count as visits.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -25,43 +26,35 @@ from PySide6.QtWidgets import (
 
 from clinic_app.clinic import Clinic
 from clinic_app.errors import ClinicError
-from clinic_app.export import write_xlsx
 from clinic_app.progress import Progress
 from clinic_app.ui.models import Column, RowsModel
 from clinic_app.ui.tasks import Task, run_task
 from clinic_app.ui.widgets import TableOrNote
+from clinic_app.work_list import (
+    CONTACT_LABELS,
+    RISK_LABELS,
+    contact_text,
+    export_xlsx,
+    reason,
+    when,
+)
 
-RISK_LABELS = {0: "危急", 1: "需转诊", 2: "控制不满意", 3: "常规"}
-CONTACT_LABELS = {"called": "已电话", "visited": "已上门", "unreachable": "联系不上"}
 RISK_COLOURS = {0: QColor("#ffd6d6"), 1: QColor("#ffe8cc"), 2: QColor("#fff7cc")}
-
-
-def _when(item: dict[str, Any]) -> str:
-    if item["status"] == "overdue":
-        return f"逾期 {item['overdue_days']} 天"
-    return f"{item['due_on']} 到期"
-
-
-def _contact(item: dict[str, Any]) -> str:
-    mark = item.get("contact")
-    if not mark:
-        return ""
-    note = f"（{mark['note']}）" if mark.get("note") else ""
-    return f"{mark['on_date']} {CONTACT_LABELS.get(mark['outcome'], mark['outcome'])}{note}"
-
 
 WORK_COLUMNS = [
     Column("风险", lambda r: RISK_LABELS[r["risk"]], tooltip=lambda r: r["rule"]),
     Column("姓名", lambda r: r["name"]),
     Column("年龄", lambda r: r["age"], align_right=True),
     Column("慢病", lambda r: "、".join(r["conditions"])),
-    Column("应随访", _when, tooltip=lambda r: r["rule"]),
+    Column("应随访", when, tooltip=lambda r: r["rule"]),
+    # Why they are listed, readable without hovering: the rule behind the risk.
+    Column("原因", reason, tooltip=lambda r: r["rule"]),
     Column("上次随访", lambda r: r["last_visit"] or "从未随访"),
     Column("血压", lambda r: r["last_bp"]),
     Column("血糖", lambda r: r["last_glucose"], align_right=True),
-    Column("电话", lambda r: r["phone"]),
+    Column("电话", lambda r: r["phone"]),  # the household's when the resident has none
     Column("村组", lambda r: f"{r['village']}{r['group_name']}"),
-    Column("联系情况", _contact),
+    Column("联系情况", contact_text),
 ]
 EXPIRING_COLUMNS = [
     Column("姓名", lambda r: r["name"]),
@@ -91,6 +84,8 @@ class TodayPage(QWidget):
         super().__init__()
         self.clinic = clinic
         self.task: Task | None = None
+        # (village, as-of day) of the list on screen, for the export's title row
+        self.computed_for: tuple[str, dt.date] | None = None
         self.village = QComboBox()
         self.village.setObjectName("todayVillage")
         self.summary = QLabel("正在计算……")
@@ -120,7 +115,7 @@ class TodayPage(QWidget):
             button.clicked.connect(lambda _=False, o=outcome: self.mark(o))
             self.mark_buttons[outcome] = button
             marks.addWidget(button)
-        note = QLabel("（只记录联系情况，不算作随访。随访表录入功能即将上线。）")
+        note = QLabel("（只记录联系情况，不算作随访；同一天再点会改掉当天的记录）")
         marks.addWidget(note)
         marks.addStretch(1)
         open_button = QPushButton("打开档案(&O)")
@@ -175,6 +170,7 @@ class TodayPage(QWidget):
                         worker.expiring_contracts(village_id=village_id))
 
         self.summary.setText("正在计算……")
+        self.computed_for = (self.village.currentText(), today)  # the export's title says it
         self.task = run_task(self, "计算今日待办", job, on_done=self._show,
                              on_error=self._failed)
         return self.task
@@ -208,29 +204,39 @@ class TodayPage(QWidget):
             self.message.emit("请先选中一位患者")
             return
         try:
-            self.clinic.mark_contact(item["id"], outcome)
+            done = self.clinic.mark_contact(item["id"], outcome)
         except ClinicError as exc:
             QMessageBox.warning(self, "保存失败", str(exc))
+            return
+        label = CONTACT_LABELS[outcome]
+        if done.change == "unchanged":  # one mark a day per doctor: say so, add nothing
+            self.message.emit(f"{item['name']} 今天已记录过“{label}”，未重复记录")
             return
         item["contact"] = {"on_date": self.clinic.today().isoformat(), "outcome": outcome,
                            "note": ""}
         row = self.model.rows().index(item)
         self.model.dataChanged.emit(self.model.index(row, 0),
                                     self.model.index(row, self.model.columnCount() - 1))
-        self.message.emit(f"已记录：{item['name']} {CONTACT_LABELS[outcome]}")
+        if done.change == "updated":
+            before = CONTACT_LABELS.get(done.before or "", done.before)
+            self.message.emit(f"已把 {item['name']} 今天的记录由“{before}”改为“{label}”"
+                              "（每天只保留一条）")
+        else:
+            self.message.emit(f"已记录：{item['name']} {label}")
 
     def export(self, path: str | None = None) -> Path | None:
+        village, as_of = self.computed_for or (self.village.currentText(), self.clinic.today())
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "导出今日待办", "今日待办.xlsx",
-                                                  "Excel 文件 (*.xlsx)")
+            path, _ = QFileDialog.getSaveFileName(
+                self, "导出今日待办", f"今日待办-{village}-{as_of.isoformat()}.xlsx",
+                "Excel 文件 (*.xlsx)")
             if not path:
                 return None
-        headers = [c.title for c in WORK_COLUMNS] + ["规则"]
-        rows = ([str(c.value(r) if c.value(r) is not None else "") for c in WORK_COLUMNS]
-                + [r["rule"]] for r in self.model.rows())
         try:
-            write_xlsx(path, "今日待办", headers, rows)
+            export_xlsx(path, self.model.rows(), village=village, as_of=as_of,
+                        profile_name=self.clinic.profile.name)
         except ClinicError as exc:
             QMessageBox.warning(self, "导出失败", str(exc))
             return None
+        self.message.emit(f"已导出 {len(self.model.rows())} 人到 {path}")
         return Path(path)
