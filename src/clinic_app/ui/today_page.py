@@ -52,7 +52,8 @@ WORK_COLUMNS = [
     Column("上次随访", lambda r: r["last_visit"] or "从未随访"),
     Column("血压", lambda r: r["last_bp"]),
     Column("血糖", lambda r: r["last_glucose"], align_right=True),
-    Column("电话", lambda r: r["phone"]),  # the household's when the resident has none
+    # The household's phone when the resident has none (core query); say so when neither.
+    Column("电话", lambda r: r["phone"] or "无电话"),
     Column("村组", lambda r: f"{r['village']}{r['group_name']}"),
     Column("联系情况", contact_text),
 ]
