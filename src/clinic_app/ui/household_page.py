@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from clinic_app.clinic import END_STATUSES, Clinic
 from clinic_app.domain import codes, ids
 from clinic_app.errors import ClinicError, DuplicateResident
+from clinic_app.ui.contracts_page import sign_household  # 全户签约 (issue 5)
 from clinic_app.ui.models import Column, RowsModel
 from clinic_app.ui.widgets import ERROR_STYLE, OK_STYLE, table_view
 
@@ -309,6 +310,7 @@ class HouseholdPage(QWidget):
             ("add", "添加成员(&A)…", self._add),
             ("move_in", "迁入本户(&M)…", self._move_in),
             ("end", "迁出/死亡(&D)…", self._end),
+            ("sign", "全户签约(&Q)…", lambda: sign_household(self)),  # issue 5
         ):
             button = QPushButton(text)
             button.setObjectName(f"{key}Button")

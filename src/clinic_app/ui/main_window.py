@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from clinic_app.clinic import Clinic
 from clinic_app.progress import Progress
+from clinic_app.ui.contracts_page import connect_contract_pages, contract_pages  # 签约 (issue 5)
 from clinic_app.ui.forms.ui_main_window import Ui_MainWindow
 from clinic_app.ui.household_page import HouseholdPage
 from clinic_app.ui.models import RowsModel, search_columns
@@ -132,6 +133,7 @@ class MainWindow(QMainWindow):
         self.today = TodayPage(clinic)
         self.settings = SettingsPage(clinic)
         built = {"register": self.register_tabs, "today": self.today, "settings": self.settings}
+        built.update(contract_pages(clinic))  # 签约: 团队与医生, 到期, 履约 (issue 5)
         for key, title, text in NAV_PAGES:
             page = built.get(key) or ComingPage(title, text)
             self.pages[key] = page
@@ -146,6 +148,7 @@ class MainWindow(QMainWindow):
         for page in (self.register, self.villages, self.household_page, self.resident_page,
                      self.today):
             page.open_resident.connect(self.open_resident)
+        connect_contract_pages(self)  # the 签约 page opens residents too (issue 5)
         self.today.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.settings.changed.connect(self._settings_changed)
         self._today_loaded = False

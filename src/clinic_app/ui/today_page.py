@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from clinic_app.clinic import Clinic
 from clinic_app.errors import ClinicError
 from clinic_app.progress import Progress
+from clinic_app.ui.contracts_page import contract_alerts  # 已到期 apart (issue 5)
 from clinic_app.ui.models import Column, RowsModel
 from clinic_app.ui.tasks import Task, run_task
 from clinic_app.ui.widgets import TableOrNote
@@ -136,8 +137,8 @@ class TodayPage(QWidget):
         bottom = QWidget()
         bottom_layout = QVBoxLayout(bottom)
         bottom_layout.setContentsMargins(0, 0, 0, 0)
-        bottom_layout.addWidget(QLabel("即将到期的签约（请及时续约）"))
-        bottom_layout.addWidget(self.expiring, 1)
+        # Contracts (issue 5): expiring and expired side by side, apart.
+        bottom_layout.addWidget(contract_alerts(self), 1)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(top)
         splitter.addWidget(bottom)
