@@ -857,6 +857,21 @@ class Clinic:
                 raise ValidationFailed({"agreement_no": f"协议书编号 {agreement_no} 已用于 "
                                                         f"{holder['name']} 的签约，请核对纸质协议"})
 
+    def signing_problem(self, resident_id: str, start_on: dt.date,
+                        exclude_id: str | None = None) -> str | None:
+        """Why this resident cannot be signed from start_on (for forms, as they type)."""
+        return self._signing_problem(self._get("residents", resident_id), start_on,
+                                     self.contract_end_on(start_on), exclude_id)
+
+    def agreement_problem(self, agreement_no: str, resident_ids: list[str]) -> str | None:
+        """Why a paper agreement number cannot be used for these residents, or None."""
+        try:
+            self._check_agreement_no(agreement_no.strip(),
+                                     [self._get("residents", rid) for rid in resident_ids])
+        except ValidationFailed as exc:
+            return str(exc)
+        return None
+
     def sign_contract(self, resident_id: str, *, team_id: str | None, doctor_id: str | None,
                       package_code: str, start_on: dt.date, agreement_no: str = "",
                       renewed_from_id: str | None = None) -> str:
