@@ -84,6 +84,7 @@ def operations(clinic: Clinic) -> list[tuple[str, Callable[[], object]]]:
         ("search household number", lambda: clinic.search(pick()["household_no"])),
         ("search '建华' (end of a name)", lambda: clinic.search("建华")),
         *work_list_operations(clinic),
+        *contract_operations(clinic),  # 家庭医生签约 (issue 5)
     ]
 
 
@@ -94,6 +95,24 @@ def work_list_operations(clinic: Clinic) -> list[tuple[str, Callable[[], object]
         ("work list: whole township (今日待办)", lambda: clinic.work_list()),
         (f"work list: one village ({village.name})",
          lambda: clinic.work_list(village_id=village.id)),
+    ]
+
+
+def contract_operations(clinic: Clinic) -> list[tuple[str, Callable[[], object]]]:
+    """家庭医生签约 (issue 5): renewal lists and 履约. A whole township's fulfilment reads every
+    contract's records (≈9 s at 200k): too slow to repeat here; `clinic-app contracts
+    fulfilment` times it once."""
+    village = clinic.places("village")[0]
+    contract = clinic.store.rows("SELECT id FROM contracts WHERE deleted = 0 "
+                                 "ORDER BY rowid LIMIT 1")[0]["id"]
+    return [
+        ("contracts expiring: whole township", lambda: clinic.expiring_soon()),
+        ("contracts expired: whole township", lambda: clinic.expired_contracts()),
+        (f"contracts expiring: one village ({village.name})",
+         lambda: clinic.expiring_soon(village_id=village.id)),
+        (f"fulfilment: one village ({village.name})",
+         lambda: clinic.village_fulfilment(village_id=village.id)),
+        ("fulfilment: one contract (签约 tab)", lambda: clinic.fulfilment(contract)),
     ]
 
 
