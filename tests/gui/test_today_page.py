@@ -83,3 +83,27 @@ def test_work_model_passes_qtmodeltester(window: MainWindow, qtbot, qtmodelteste
     window.ui.navList.setCurrentRow(1)
     qtbot.waitUntil(lambda: window.today.model.rowCount() == 2, timeout=5000)
     qtmodeltester.check(window.today.model)
+
+
+def test_record_a_visit_from_the_list(window: MainWindow, qtbot, monkeypatch) -> None:
+    """记录随访 opens the due patient's form; once saved the list is computed again."""
+    from clinic_app.ui import today_page
+
+    window.ui.navList.setCurrentRow(1)
+    page = window.today
+    qtbot.waitUntil(lambda: page.model.rowCount() == 2, timeout=5000)
+    page.work.view.selectRow(1)  # 李常, routine and due
+    opened: list[tuple[str, str]] = []
+
+    def fake_exec(dialog) -> int:  # fill the real form as a doctor would, then save
+        opened.append((dialog.person.name, dialog.form))
+        dialog.fields["sbp"].widget.setText("128")
+        dialog.fields["dbp"].widget.setText("80")
+        dialog.accept()
+        return dialog.result()
+
+    monkeypatch.setattr(today_page.FollowUpDialog, "exec", fake_exec)
+    assert page.record_visit()
+    assert opened == [("李常", "hypertension")]
+    qtbot.waitUntil(lambda: [r["name"] for r in page.model.rows()] == ["张急"], timeout=5000)
+    assert "已保存 李常 的随访" in window.statusBar().currentMessage()

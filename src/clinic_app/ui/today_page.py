@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
+    QDialog,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -25,10 +26,14 @@ from PySide6.QtWidgets import (
 )
 
 from clinic_app.clinic import Clinic
+from clinic_app.domain import schedule
 from clinic_app.errors import ClinicError
 from clinic_app.progress import Progress
+from clinic_app.ui.care_lists import CareLists  # 体检未做, 药快用完 (issue 6)
 from clinic_app.ui.contracts_page import contract_alerts  # 已到期 apart (issue 5)
+from clinic_app.ui.followup_form import FollowUpDialog
 from clinic_app.ui.models import Column, RowsModel
+from clinic_app.ui.print_actions import visit_list_button  # 打印随访名单 (issue 7)
 from clinic_app.ui.tasks import Task, run_task
 from clinic_app.ui.widgets import TableOrNote
 from clinic_app.work_list import (
@@ -102,6 +107,7 @@ class TodayPage(QWidget):
         bar.addWidget(self.summary, 1)
         bar.addWidget(refresh)
         bar.addWidget(export)
+        bar.addWidget(visit_list_button(self))  # 打印随访名单 (issue 7)
 
         self.model = WorkModel(WORK_COLUMNS, self)
         self.work = TableOrNote(self.model, "workList",
@@ -123,6 +129,11 @@ class TodayPage(QWidget):
         open_button = QPushButton("打开档案(&O)")
         open_button.clicked.connect(self._open_selected)
         marks.addWidget(open_button)
+        # 记录随访 (issue 5): the form for the condition that is due, straight from the list.
+        self.visit_button = QPushButton("记录随访(&V)…")
+        self.visit_button.setObjectName("todayRecordVisit")
+        self.visit_button.clicked.connect(self.record_visit)
+        marks.addWidget(self.visit_button)
 
         self.expiring_model = RowsModel(EXPIRING_COLUMNS, self)
         self.expiring = TableOrNote(self.expiring_model, "expiringContracts",
@@ -143,6 +154,7 @@ class TodayPage(QWidget):
         splitter.addWidget(top)
         splitter.addWidget(bottom)
         splitter.setSizes([480, 160])
+        CareLists.attach(self, splitter)  # 体检未做 and 药快用完 under the lists (issue 6)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
@@ -163,6 +175,7 @@ class TodayPage(QWidget):
     def refresh(self) -> Task:
         """Recompute in the background; the table fills when done."""
         path, village_id = self.clinic.path, self.village.currentData()
+        self.care_lists.refresh(village_id)  # 体检未做, 药快用完 (issue 6)
         today = self.clinic.today()
 
         def job(progress: Progress) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -199,6 +212,22 @@ class TodayPage(QWidget):
     def _open_selected(self) -> None:
         if (item := self.selected()) is not None:
             self.open_resident.emit(item["id"])
+
+    def record_visit(self) -> bool:
+        """Open the follow-up form of the selected patient's due condition; refresh after."""
+        item = self.selected()
+        if item is None:
+            self.message.emit("请先选中一位患者")
+            return False
+        forms = self.clinic.follow_up_forms(item["id"])
+        form = next((f for f in forms if item.get("condition") in
+                     schedule.FORM_CONDITIONS.get(f, ())), None)
+        dialog = FollowUpDialog(self.clinic, item["id"], form, parent=self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return False
+        self.message.emit(f"已保存 {item['name']} 的随访")
+        self.refresh()
+        return True
 
     def mark(self, outcome: str) -> None:
         item = self.selected()
