@@ -416,7 +416,7 @@ class HouseholdSignDialog(QDialog):
         self.package.currentIndexChanged.connect(self._apply_package)
         self.start.textChanged.connect(self._reload_members)
         self.model.dataChanged.connect(lambda *_: self._check())
-        self.resize(760, 580)
+        self.resize(760, 520)  # fits a 1366×768 screen at 125% (582 logical px high)
         self.table.setFocus()
         if self.model.rowCount():
             self.table.selectRow(0)
