@@ -323,6 +323,7 @@ def test_lists_and_fulfilment_statistics(window: MainWindow, qtbot, clinic: Clin
     page = window.ui.pages.currentWidget()
     assert isinstance(page, ContractsPage)
     page.tabs.setCurrentWidget(page.lists)
+    qtbot.waitUntil(lambda: page.lists.expired_model.rowCount() == 1, timeout=5000)
     assert [r["name"] for r in page.lists.expiring_model.rows()] == ["张三"]
     assert [r["name"] for r in page.lists.expired_model.rows()] == ["李秀英"]
     qtmodeltester.check(page.lists.expired_model)

@@ -118,10 +118,20 @@ FULFILMENT_COLUMNS = [
 def _village_combo(clinic: Clinic, name: str) -> QComboBox:
     combo = QComboBox()
     combo.setObjectName(name)
+    _fill_villages(clinic, combo)
+    return combo
+
+
+def _fill_villages(clinic: Clinic, combo: QComboBox) -> None:
+    """(Re)list the villages, keeping the choice: an import or the demo may add some."""
+    current = combo.currentData()
+    combo.blockSignals(True)
+    combo.clear()
     combo.addItem("全部村", None)
     for place in clinic.places("village"):
         combo.addItem(place.name, place.id)
-    return combo
+    combo.setCurrentIndex(max(0, combo.findData(current)))
+    combo.blockSignals(False)
 
 
 class TeamsDoctorsPanel(QWidget):
@@ -177,6 +187,10 @@ class TeamsDoctorsPanel(QWidget):
         self.teams.view.activated.connect(lambda _: self.edit_team())
         self.doctors.view.activated.connect(lambda _: self.edit_doctor())
         self.refresh()
+
+    def showEvent(self, event: Any) -> None:
+        self.refresh()  # contracts held change as doctors sign elsewhere in the window
+        super().showEvent(event)
 
     def refresh(self) -> None:
         self.team_model.set_rows(self.clinic.team_list())
@@ -277,18 +291,31 @@ class ContractListsPanel(QWidget):
         layout.addLayout(top)
         layout.addWidget(splitter, 1)
         self.village.currentIndexChanged.connect(self.refresh)
-        self._loaded = False
+        self.task: Task | None = None
 
     def showEvent(self, event: Any) -> None:
-        if not self._loaded:  # computed when first looked at, not at start-up
-            self.refresh()
+        # Computed when looked at, not at start-up; again each time (renewals happen elsewhere).
+        _fill_villages(self.clinic, self.village)
+        self.refresh()
         super().showEvent(event)
 
-    def refresh(self) -> None:
-        self._loaded = True
-        village_id = self.village.currentData()
-        expiring = self.clinic.expiring_soon(village_id=village_id)
-        expired = self.clinic.expired_contracts(village_id=village_id)
+    def refresh(self) -> Task:
+        """Both lists in the background (a whole township takes about half a second)."""
+        path, village_id, today = self.clinic.path, self.village.currentData(), \
+            self.clinic.today()
+
+        def job(progress: Progress) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+            with Clinic.open(path, today=lambda: today) as worker:
+                return (worker.expiring_soon(village_id=village_id),
+                        worker.expired_contracts(village_id=village_id))
+
+        self.summary.setText("正在查找……")
+        self.task = run_task(self, "到期的签约", job, on_done=self._show,
+                             on_error=lambda message: self.summary.setText(message))
+        return self.task
+
+    def _show(self, result: tuple[list[dict[str, Any]], list[dict[str, Any]]]) -> None:
+        expiring, expired = result
         self.expiring_model.set_rows(expiring)
         self.expired_model.set_rows(expired)
         self.summary.setText(f"即将到期 {len(expiring)} 份，已到期未续约 {len(expired)} 份"
@@ -329,6 +356,10 @@ class FulfilmentPanel(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.table, 1)
         layout.addWidget(note)
+
+    def showEvent(self, event: Any) -> None:
+        _fill_villages(self.clinic, self.village)
+        super().showEvent(event)
 
     def refresh(self) -> Task:
         path, village_id, today = self.clinic.path, self.village.currentData(), \
