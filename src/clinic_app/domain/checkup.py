@@ -101,10 +101,10 @@ class Field:
     high: float | None = None
     normal: tuple[float, float] | None = None  # reference range: outside it, flagged
     normal_by_sex: Mapping[str, tuple[float, float]] | None = None
+    upper_exclusive: bool = False  # normal is below the upper bound (<5.18), not up to it
     choices: Mapping[str, str] | Sequence[str] | None = None
     normal_choices: tuple[str, ...] = ()  # choice codes that are not abnormal
     column: bool = False  # a ``checkups`` column; otherwise a key of the data JSON
-    decimals: int = 1
     hint: str = ""
     elderly: bool = False  # an item of the elderly form (65 and over)
 
@@ -136,7 +136,7 @@ class Field:
             return ""
         low, high = ref
         if low <= 0:
-            return f"<{num(high)}" if self.kind == "float" else f"≤{num(high)}"
+            return f"<{num(high)}" if self.upper_exclusive else f"≤{num(high)}"
         if high >= 9999:
             return f"≥{num(low)}"
         return f"{num(low)}–{num(high)}"
@@ -172,7 +172,7 @@ FIELDS: tuple[Field, ...] = (
     F("height_cm", "身高", "float", "general", "cm", 50, 250, column=True),
     F("weight_kg", "体重", "float", "general", "kg", 10, 300, column=True),
     F("waist_cm", "腰围", "float", "general", "cm", 40, 200,
-      normal_by_sex={"男": (0, 89.9), "女": (0, 84.9)}),
+      normal_by_sex={"男": (0, 90), "女": (0, 85)}, upper_exclusive=True),
     F("self_rated_health", "老年人健康状态自我评估", "choice", "general", choices=SELF_RATED,
       normal_choices=("satisfied", "mostly", "unsure"), elderly=True),
     F("self_care", "老年人生活自理能力自我评估", "choice", "general", choices=SELF_CARE,
@@ -252,9 +252,12 @@ FIELDS: tuple[Field, ...] = (
     F("creatinine", "血清肌酐", "int", "lab", "μmol/L", 10, 2500,
       normal_by_sex={"男": (53, 106), "女": (44, 97)}),
     F("urea", "血尿素", "float", "lab", "mmol/L", 0.5, 80, (2.9, 8.2)),
-    F("total_cholesterol", "总胆固醇", "float", "lab", "mmol/L", 1, 25, (0, 5.18)),
-    F("triglycerides", "甘油三酯", "float", "lab", "mmol/L", 0.1, 50, (0, 1.70)),
-    F("ldl", "低密度脂蛋白胆固醇", "float", "lab", "mmol/L", 0.1, 20, (0, 3.37)),
+    F("total_cholesterol", "总胆固醇", "float", "lab", "mmol/L", 1, 25, (0, 5.18),
+      upper_exclusive=True),
+    F("triglycerides", "甘油三酯", "float", "lab", "mmol/L", 0.1, 50, (0, 1.70),
+      upper_exclusive=True),
+    F("ldl", "低密度脂蛋白胆固醇", "float", "lab", "mmol/L", 0.1, 20, (0, 3.37),
+      upper_exclusive=True),
     F("hdl", "高密度脂蛋白胆固醇", "float", "lab", "mmol/L", 0.1, 6, (1.04, 9999)),
     F("ultrasound", "腹部B超", "choice", "lab", choices=NORMAL_ABNORMAL,
       normal_choices=("normal",)),
@@ -465,7 +468,7 @@ def field_flag(field: Field, value: Any, sex: str = "") -> str | None:
             return None
         if value < ref[0]:
             return "偏低"
-        if value > ref[1]:
+        if value > ref[1] or (field.upper_exclusive and value >= ref[1]):
             return "偏高"
         return None
     if field.kind == "choice" and field.normal_choices:

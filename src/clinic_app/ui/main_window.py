@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from clinic_app.clinic import Clinic
 from clinic_app.progress import Progress
+from clinic_app.ui.care_lists import care_pages, connect_care_pages  # 体检, 药箱 (issue 6)
 from clinic_app.ui.contracts_page import connect_contract_pages, contract_pages  # 签约 (issue 5)
 from clinic_app.ui.forms.ui_main_window import Ui_MainWindow
 from clinic_app.ui.household_page import HouseholdPage
@@ -134,6 +135,7 @@ class MainWindow(QMainWindow):
         self.settings = SettingsPage(clinic)
         built = {"register": self.register_tabs, "today": self.today, "settings": self.settings}
         built.update(contract_pages(clinic))  # 签约: 团队与医生, 到期, 履约 (issue 5)
+        built.update(care_pages(clinic))  # 体检 and 药箱 pages (issue 6)
         for key, title, text in NAV_PAGES:
             page = built.get(key) or ComingPage(title, text)
             self.pages[key] = page
@@ -149,6 +151,7 @@ class MainWindow(QMainWindow):
                      self.today):
             page.open_resident.connect(self.open_resident)
         connect_contract_pages(self)  # the 签约 page opens residents too (issue 5)
+        connect_care_pages(self)  # 体检, 药箱 pages open residents too (issue 6)
         self.today.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.settings.changed.connect(self._settings_changed)
         self._today_loaded = False
