@@ -264,6 +264,19 @@ class Clinic:
             else:
                 store.set_meta(f"setting.{key}", value)
 
+    def save_settings(self, *, clinic_name: str, township_name: str, profile_id: str) -> None:
+        """The 设置 page's 保存: the names and the chosen profile in one transaction."""
+        if not clinic_name.strip():
+            raise ValidationFailed({"clinic_name": "请填写本院名称"})
+        profile = self.find_profile(profile_id)
+        info = self.local_profile_info(profile.id)
+        if info is not None and info.retired:
+            raise PolicyError(f"本地方案 {info.name} 已停用，不能选用")
+        with self._write() as store:
+            self._put_setting(store, "clinic_name", clinic_name.strip())
+            self._put_setting(store, "township_name", township_name.strip())
+            self._put_setting(store, "profile_id", profile.id)
+
     @staticmethod
     def _put_setting(store: Store, key: str, value: str) -> None:
         """One live row per key, updated in place: the change log keeps old → new and when."""

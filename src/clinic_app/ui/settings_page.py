@@ -1,4 +1,5 @@
-"""设置: the clinic's name and policy profile, every rule with its citation, and two
+"""设置: the clinic's name, township and policy profile (synced, so the county sees them),
+every rule with its citation, the township's own profiles (本地方案: copy and edit), and two
 profiles side by side (政策差异)."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -25,7 +26,8 @@ from clinic_app.clinic import Clinic
 from clinic_app.domain.policy import RULE_GROUPS, RuleSpec, RuleValue, compare, format_value
 from clinic_app.errors import ClinicError
 from clinic_app.ui.models import Column, RowsModel
-from clinic_app.ui.widgets import TableOrNote
+from clinic_app.ui.policy_editor import LocalProfileEditor
+from clinic_app.ui.widgets import ERROR_STYLE, TableOrNote
 
 
 def _value(item: RuleValue | None, spec: RuleSpec) -> str:
@@ -48,13 +50,19 @@ RULE_COLUMNS = [
     Column("出处", lambda r: r["item"].cite if r["item"] else "",
            tooltip=lambda r: r["item"].cite if r["item"] else ""),
 ]
+
+
+def _diff_cell(item: RuleValue | None, spec: RuleSpec) -> str:
+    return f"{_value(item, spec)}\n出处：{item.cite}（{item.valid_from} 起）" if item else ""
+
+
 DIFF_COLUMNS = [
     Column("规则", lambda r: r.spec.label),
-    Column("左", lambda r: _value(r.left, r.spec),
-           tooltip=lambda r: f"{_value(r.left, r.spec)}\n出处：{r.left.cite}" if r.left else ""),
+    Column("左", lambda r: _value(r.left, r.spec), tooltip=lambda r: _diff_cell(r.left, r.spec)),
     Column("右", lambda r: _value(r.right, r.spec),
-           tooltip=lambda r: f"{_value(r.right, r.spec)}\n出处：{r.right.cite}" if r.right
-           else ""),
+           tooltip=lambda r: _diff_cell(r.right, r.spec)),
+    Column("右边的出处", lambda r: r.right.cite if r.right else "",
+           tooltip=lambda r: r.right.cite if r.right else ""),
     Column("相同", lambda r: "" if r.same else "不同"),
 ]
 
@@ -62,9 +70,25 @@ DIFF_COLUMNS = [
 def _profile_combo(clinic: Clinic, name: str) -> QComboBox:
     combo = QComboBox()
     combo.setObjectName(name)
-    for profile in clinic.library:
-        combo.addItem(f"{profile.name}（{profile.place}）", profile.id)
+    _fill(combo, clinic)
     return combo
+
+
+def _fill(combo: QComboBox, clinic: Clinic, *, choosable: bool = False) -> None:
+    """Every profile (local ones marked); only those that may be chosen when `choosable`."""
+    keep = combo.currentData()
+    local = {i.id: i for i in clinic.local_profiles()}
+    combo.blockSignals(True)
+    combo.clear()
+    for profile in clinic.library:
+        info = local.get(profile.id)
+        if choosable and info is not None and info.retired:
+            continue
+        mark = "" if info is None else ("【本地·已停用】" if info.retired else "【本地】")
+        combo.addItem(f"{mark}{profile.name}（{profile.place}）", profile.id)
+    index = combo.findData(keep)
+    combo.setCurrentIndex(index if index >= 0 else 0)
+    combo.blockSignals(False)
 
 
 class SettingsPage(QWidget):
@@ -76,20 +100,39 @@ class SettingsPage(QWidget):
         self.clinic_name = QLineEdit(clinic.setting("clinic_name") or "")
         self.clinic_name.setObjectName("clinicName")
         self.clinic_name.setPlaceholderText("如：兴隆镇卫生院")
-        self.profile = _profile_combo(clinic, "profileChoice")
+        self.township_name = QLineEdit(clinic.setting("township_name") or "")
+        self.township_name.setObjectName("townshipName")
+        self.township_name.setPlaceholderText("如：兴隆镇")
+        self.profile = QComboBox()
+        self.profile.setObjectName("profileChoice")
+        _fill(self.profile, clinic, choosable=True)
         self.profile.setCurrentIndex(max(0, self.profile.findData(clinic.profile.id)))
         save = QPushButton("保存设置(&S)")
         save.setObjectName("saveSettings")
         save.clicked.connect(self.save)
-        box = QGroupBox("本院")
-        form = QFormLayout(box)
-        form.addRow("本院名称(&N)", self.clinic_name)
-        form.addRow("执行的政策配置(&P)", self.profile)
-        note = QLabel("政策配置决定每年随访次数、体检和签约标准、免费用药限额、卡片上的政策文字等。"
-                      "每条规则都注明了出处；文件没有规定的，沿用国家默认。")
-        note.setWordWrap(True)
-        form.addRow("", note)
-        form.addRow("", save)
+        box = QGroupBox("本院（随数据同步上报县里）")
+        grid = QGridLayout(box)
+        name_label = QLabel("本院名称(&N)")
+        name_label.setBuddy(self.clinic_name)
+        township_label = QLabel("所在乡镇(&T)")
+        township_label.setBuddy(self.township_name)
+        profile_label = QLabel("执行的政策配置(&P)")
+        profile_label.setBuddy(self.profile)
+        grid.addWidget(name_label, 0, 0)
+        grid.addWidget(self.clinic_name, 0, 1)
+        grid.addWidget(township_label, 0, 2)
+        grid.addWidget(self.township_name, 0, 3)
+        grid.addWidget(profile_label, 1, 0)
+        grid.addWidget(self.profile, 1, 1, 1, 3)
+        grid.addWidget(save, 1, 4)
+        grid.setColumnStretch(1, 2)
+        grid.setColumnStretch(3, 1)
+        box.setToolTip("政策配置决定每年随访次数、体检和签约标准、免费用药限额、卡片上的政策文字等。"
+                       "每条规则都注明了出处；文件没有规定的，沿用国家默认。")
+        self.problems = QLabel()
+        self.problems.setObjectName("policyProblems")
+        self.problems.setWordWrap(True)
+        self.problems.setStyleSheet(ERROR_STYLE)
 
         self.rules_model = RowsModel(RULE_COLUMNS, self)
         self.rules = TableOrNote(self.rules_model, "profileRules", "")
@@ -97,14 +140,26 @@ class SettingsPage(QWidget):
         self.view_profile.currentIndexChanged.connect(self.show_rules)
         self.view_info = QLabel()
         self.view_info.setWordWrap(True)
+        copy_button = QPushButton("复制为本地方案(&C)…")
+        copy_button.setObjectName("copyViewed")
+        copy_button.setToolTip("以这个配置为底，建一个本乡镇的方案，逐条修改并注明依据")
+        copy_button.clicked.connect(
+            lambda: self.editor.ask_copy(self.view_profile.currentData()))
         rules_tab = QWidget()
         rules_layout = QVBoxLayout(rules_tab)
         row = QHBoxLayout()
         row.addWidget(QLabel("查看配置"))
         row.addWidget(self.view_profile, 1)
+        row.addWidget(copy_button)
         rules_layout.addLayout(row)
         rules_layout.addWidget(self.view_info)
         rules_layout.addWidget(self.rules, 1)
+
+        self.editor = LocalProfileEditor(clinic)
+        self.editor.changed.connect(self._library_changed)
+        self.editor.compare_requested.connect(self.show_comparison)
+        # After copying from 规则与出处, go where the copy can be edited.
+        self.editor.copied.connect(lambda _: self.tabs.setCurrentWidget(self.editor))
 
         self.left = _profile_combo(clinic, "diffLeft")
         self.right = _profile_combo(clinic, "diffRight")
@@ -128,14 +183,19 @@ class SettingsPage(QWidget):
 
         self.tabs = tabs = QTabWidget()
         tabs.addTab(rules_tab, "规则与出处")
+        self.local_tab = self.editor
+        tabs.addTab(self.editor, "本地方案")
         self.diff_tab = diff_tab
         tabs.addTab(diff_tab, "政策差异")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(box)
+        layout.addWidget(self.problems)
         layout.addWidget(tabs, 1)
-        self.view_profile.setCurrentIndex(self.profile.currentIndex())
-        self.right.setCurrentIndex(self.profile.currentIndex())
+        self.view_profile.setCurrentIndex(
+            max(0, self.view_profile.findData(self.profile.currentData())))
+        self.right.setCurrentIndex(max(0, self.right.findData(self.profile.currentData())))
+        self._show_problems()
         self.show_rules()
         self.show_diff()
 
@@ -156,14 +216,40 @@ class SettingsPage(QWidget):
         self.diff_model.set_rows(compare(left, right,
                                          only_differences=self.only_diff.isChecked()))
 
+    def show_comparison(self, left: str, right: str) -> None:
+        """A local profile beside the one it was copied from: exactly what was changed."""
+        for combo, profile_id in ((self.left, left), (self.right, right)):
+            combo.blockSignals(True)
+            combo.setCurrentIndex(max(0, combo.findData(profile_id)))
+            combo.blockSignals(False)
+        self.only_diff.setChecked(True)
+        self.show_diff()
+        self.tabs.setCurrentWidget(self.diff_tab)
+
+    def _library_changed(self, message: str) -> None:
+        """A copy, edit or retirement: every list of profiles and both views follow."""
+        _fill(self.profile, self.clinic, choosable=True)
+        for combo in (self.view_profile, self.left, self.right):
+            _fill(combo, self.clinic)
+        self._show_problems()
+        self.show_rules()
+        self.show_diff()
+        self.changed.emit(message)
+
+    def _show_problems(self) -> None:
+        problems = self.clinic.policy_problems
+        self.problems.setText("未能载入：" + "；".join(problems) if problems else "")
+        self.problems.setVisible(bool(problems))
+
     def save(self) -> None:
         name = self.clinic_name.text().strip()
         if not name:
             QMessageBox.warning(self, "设置", "请填写本院名称")
             return
         try:
-            self.clinic.set_setting("clinic_name", name)
-            self.clinic.set_profile(self.profile.currentData())
+            self.clinic.save_settings(clinic_name=name,
+                                      township_name=self.township_name.text(),
+                                      profile_id=self.profile.currentData())
         except ClinicError as exc:
             QMessageBox.warning(self, "保存失败", str(exc))
             return
