@@ -4,6 +4,7 @@ versions by date, the change log, the synced choice, the old meta values, the m0
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import sqlite3
 import tomllib
@@ -158,7 +159,7 @@ def test_invalid_values_are_refused_naming_key_and_problem(clinic: Clinic, local
 def test_a_change_needs_a_citation_and_an_existing_rule(clinic: Clinic, local: str) -> None:
     with pytest.raises(PolicyError, match="要写明依据"):
         clinic.set_policy_rule(local, "followup.per_year.hypertension", "4", " ")
-    with pytest.raises(PolicyError, match="没有名为 followup.per_year.gout 的政策规则"):
+    with pytest.raises(PolicyError, match=r"没有名为 followup\.per_year\.gout 的政策规则"):
         clinic.set_policy_rule(local, "followup.per_year.gout", "4", CITE)
 
 
@@ -206,7 +207,7 @@ def test_local_copy_edited_to_four_changes_the_schedule_from_its_date_only(
                                D(1970, 1, 1), D(2020, 1, 1))
             day = due.due_on
         dates = [v.visit_date for v in reversed(visits)]
-        gaps[name] = [(a, (b - a).days) for a, b in zip(dates, dates[1:], strict=False)]
+        gaps[name] = [(a, (b - a).days) for a, b in itertools.pairwise(dates)]
     assert {gap for _, gap in gaps["zhongwei"]} == {61}
     assert len(gaps["zhongwei"]) + 1 == 6
     assert all(gap == 61 for day, gap in gaps["local"] if day < D(2026, 7, 1))
@@ -436,3 +437,19 @@ def test_fresh_register_has_nothing_to_move(clinic: Clinic) -> None:
     assert clinic.store.rows("SELECT * FROM clinic_settings") == []
     assert clinic.profile.id == "national"
     assert json.loads(json.dumps(clinic.settings_history())) == []
+
+
+def test_cards_read_the_chosen_local_profile_through_clinic_profile(clinic: Clinic,
+                                                                    local: str) -> None:
+    """Printing reads card.* rules via clinic.profile: a local change reaches the cards
+    from its date, and the original's lines before it."""
+    lines = "本乡镇签约居民每年免费体检1次。\n家庭医生电话24小时开机。"
+    clinic.set_policy_rule(local, "card.contact.policy_lines", lines, CITE, D(2026, 10, 1))
+    clinic.set_profile(local)
+    profile = clinic.profile
+    assert profile.id == local
+    assert profile.value("card.contact.policy_lines", FIXED_TODAY) == tuple(lines.split("\n"))
+    original = clinic.library.get("zhongwei").value("card.contact.policy_lines", FIXED_TODAY)
+    assert profile.value("card.contact.policy_lines", D(2026, 9, 30)) == original
+    assert profile.value("card.household.title") == clinic.library.get("zhongwei").value(
+        "card.household.title")
