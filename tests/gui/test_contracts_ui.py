@@ -22,6 +22,7 @@ from clinic_app.ui.contract_dialogs import (
     EndContractDialog,
     HouseholdSignDialog,
     ServiceDialog,
+    ServiceRecordsDialog,
     SignDialog,
     TeamDialog,
 )
@@ -349,3 +350,18 @@ def test_lists_and_fulfilment_statistics(window: MainWindow, qtbot, clinic: Clin
     qtmodeltester.check(expired)
     window.wait_for_tasks()
     window.grab().save(str(screenshot_dir / "contract-today.png"))
+
+
+def test_withdraw_a_recorded_service(window: MainWindow, qtbot, clinic: Clinic,
+                                     people: dict[str, str], qtmodeltester) -> None:
+    clinic.record_service(people["head"], "consultation", FIXED_TODAY, note="重复登记的咨询")
+    dialog = ServiceRecordsDialog(clinic, people["head"], window)
+    qtbot.addWidget(dialog)
+    qtmodeltester.check(dialog.model)
+    assert dialog.model.row_data(0)["note"] == "重复登记的咨询"
+    dialog.withdraw()  # no reason yet: refused, nothing removed
+    assert "请写明删除的原因" in dialog.error.text() and dialog.model.rowCount() == 1
+    type_text(dialog.reason, "重复登记")
+    dialog.withdraw()
+    assert dialog.model.rowCount() == 0 and dialog.changed
+    assert clinic.service_records(people["head"]) == []
