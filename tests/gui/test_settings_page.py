@@ -33,6 +33,17 @@ def test_choose_profile_and_read_rules(app, qtbot, clinic: Clinic,
     assert clinic.store.meta("profile_id") is None
     assert {h["key"] for h in clinic.settings_history()} == {
         "clinic_name", "township_name", "profile_id"}
+    page.clinic_name.setText("新宾镇中心卫生院")
+    page.profile.setCurrentIndex(page.profile.findData("zhongwei"))
+    page.save()
+    history = page.history_model.rows()
+    assert [(r["key"], r["old_text"], r["new_text"]) for r in history[:2]] == [
+        ("profile_id", "新宾满族自治县 2018（xinbin）", "中卫市 2018（zhongwei）"),
+        ("clinic_name", "新宾镇卫生院", "新宾镇中心卫生院")]  # newest first
+    assert len(history) == 5 and history[0]["user"] == "测试员"
+    page.tabs.setCurrentWidget(page.history_tab)
+    window.grab().save(str(screenshot_dir / "settings-history.png"))
+    page.tabs.setCurrentIndex(0)
 
     page.view_profile.setCurrentIndex(page.view_profile.findData("xinbin"))
     rows = {r["spec"].key: r for r in page.rules_model.rows()}
@@ -82,6 +93,7 @@ def test_copy_and_edit_a_rule_through_the_settings_page(app, qtbot, clinic: Clin
     dialog = editor.copy_dialog
     assert dialog is not None and dialog.isVisible()
     assert dialog.textValue() == "中卫市 2018（本地调整）"
+    dialog.grab().save(str(screenshot_dir / "settings-copy-dialog.png"))
     dialog.setTextValue(NAME)
     dialog.accept()
     (info,) = clinic.local_profiles()
@@ -105,8 +117,10 @@ def test_copy_and_edit_a_rule_through_the_settings_page(app, qtbot, clinic: Clin
     version_dialog.accept()
     assert version_dialog.isVisible() and "应晚于第一个版本" in version_dialog.problem.text()
     version_dialog.valid_from.setDate(QDate(2026, 7, 1))
+    assert version_dialog.problem.text() == ""  # the complaint goes with the bad date
     version_dialog.note.clear()
     type_text(version_dialog.note, CITE)
+    version_dialog.grab().save(str(screenshot_dir / "settings-version-dialog.png"))
     version_dialog.accept()
     assert editor.version().valid_from == dt.date(2026, 7, 1)
 
@@ -263,3 +277,7 @@ def test_models_pass_qtmodeltester(app, qtbot, qtmodeltester, clinic: Clinic) ->
     qtmodeltester.check(page.rules_model)
     page.show_comparison("zhongwei", local)
     qtmodeltester.check(page.diff_model)
+    page.clinic_name.setText("兴隆镇卫生院")
+    page.save()
+    assert page.history_model.rowCount() == 3
+    qtmodeltester.check(page.history_model)

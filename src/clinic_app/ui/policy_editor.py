@@ -169,6 +169,9 @@ class VersionDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         form.addRow(self.buttons)
+        # A stale complaint next to a corrected date reads as if it were still wrong.
+        self.valid_from.dateChanged.connect(self.problem.clear)
+        self.note.textChanged.connect(self.problem.clear)
 
     def date(self) -> dt.date:
         value = self.valid_from.date()

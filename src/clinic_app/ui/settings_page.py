@@ -4,6 +4,7 @@ profiles side by side (政策差异)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -34,11 +35,11 @@ def _value(item: RuleValue | None, spec: RuleSpec) -> str:
     return format_value(spec, item.value if item else None)
 
 
-def _source(item: RuleValue | None, asking: str) -> str:
+def _source(item: RuleValue | None, names: dict[str, str]) -> str:
     if item is None:
         return ""
     return "继承国家默认" if item.inherited and item.profile_id == "national" else (
-        f"继承 {item.profile_id}" if item.inherited else "本地规定")
+        f"继承 {names.get(item.profile_id, item.profile_id)}" if item.inherited else "本配置规定")
 
 
 RULE_COLUMNS = [
@@ -46,7 +47,7 @@ RULE_COLUMNS = [
     Column("规则", lambda r: r["spec"].label),
     Column("规定", lambda r: _value(r["item"], r["spec"]),
            tooltip=lambda r: _value(r["item"], r["spec"])),
-    Column("来源", lambda r: _source(r["item"], r["profile"])),
+    Column("来源", lambda r: _source(r["item"], r["names"])),
     Column("出处", lambda r: r["item"].cite if r["item"] else "",
            tooltip=lambda r: r["item"].cite if r["item"] else ""),
 ]
@@ -55,6 +56,16 @@ RULE_COLUMNS = [
 def _diff_cell(item: RuleValue | None, spec: RuleSpec) -> str:
     return f"{_value(item, spec)}\n出处：{item.cite}（{item.valid_from} 起）" if item else ""
 
+
+SETTING_LABELS = {"profile_id": "执行的政策配置", "clinic_name": "本院名称",
+                  "township_name": "所在乡镇"}
+HISTORY_COLUMNS = [
+    Column("时间", lambda r: r["when"]),
+    Column("操作人", lambda r: r["user"]),
+    Column("项目", lambda r: SETTING_LABELS.get(r["key"], r["key"])),
+    Column("原来", lambda r: r["old_text"]),
+    Column("改为", lambda r: r["new_text"]),
+]
 
 DIFF_COLUMNS = [
     Column("规则", lambda r: r.spec.label),
@@ -181,12 +192,25 @@ class SettingsPage(QWidget):
             widget.currentIndexChanged.connect(self.show_diff)
         self.only_diff.toggled.connect(self.show_diff)
 
+        self.history_model = RowsModel(HISTORY_COLUMNS, self)
+        self.history = TableOrNote(self.history_model, "settingsHistory",
+                                   "还没有改过本院名称或政策配置。")
+        history_tab = QWidget()
+        history_layout = QVBoxLayout(history_tab)
+        note = QLabel("本院名称和执行的政策配置每次更改都记在这里，并随同步报县里，"
+                      "县里据此知道各乡镇在哪段时间执行哪套规则。")
+        note.setWordWrap(True)
+        history_layout.addWidget(note)
+        history_layout.addWidget(self.history, 1)
+
         self.tabs = tabs = QTabWidget()
         tabs.addTab(rules_tab, "规则与出处")
         self.local_tab = self.editor
         tabs.addTab(self.editor, "本地方案")
         self.diff_tab = diff_tab
         tabs.addTab(diff_tab, "政策差异")
+        self.history_tab = history_tab
+        tabs.addTab(history_tab, "变更记录")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(box)
@@ -198,16 +222,38 @@ class SettingsPage(QWidget):
         self._show_problems()
         self.show_rules()
         self.show_diff()
+        self.show_history()
+
+    def show_history(self) -> None:
+        """Changes of the synced settings, newest first, with profile names spelled out."""
+        names = {p.id: p.name for p in self.clinic.library}
+
+        def text(key: str, value: str | None) -> str:
+            if not value:
+                return "（未设置）"
+            return f"{names.get(value, value)}（{value}）" if key == "profile_id" else value
+
+        rows = []
+        for entry in reversed(self.clinic.settings_history()):
+            try:
+                when = dt.datetime.fromisoformat(entry["at"]).astimezone().strftime(
+                    "%Y-%m-%d %H:%M")
+            except ValueError:
+                when = entry["at"]
+            rows.append({**entry, "when": when, "old_text": text(entry["key"], entry["old"]),
+                         "new_text": text(entry["key"], entry["new"])})
+        self.history_model.set_rows(rows)
 
     def show_rules(self) -> None:
         profile = self.clinic.library.get(self.view_profile.currentData())
         self.view_info.setText(f"依据：{profile.document or '—'}"
                                + (f"（原文：{profile.source}）" if profile.source else ""))
         rows: list[dict[str, Any]] = []
+        names = {p.id: p.name for p in self.clinic.library}
         for item in profile.all_rules():
             spec = item if isinstance(item, RuleSpec) else item.spec
             rows.append({"spec": spec, "item": None if isinstance(item, RuleSpec) else item,
-                         "profile": profile.id})
+                         "profile": profile.id, "names": names})
         self.rules_model.set_rows(rows)
 
     def show_diff(self) -> None:
@@ -253,4 +299,5 @@ class SettingsPage(QWidget):
         except ClinicError as exc:
             QMessageBox.warning(self, "保存失败", str(exc))
             return
+        self.show_history()
         self.changed.emit(f"已保存：{name}，执行 {self.clinic.profile.name}")
