@@ -173,14 +173,16 @@ def test_village_lists_filter_sort_export(window: MainWindow, qtbot, qtmodeltest
     out = page.export(str(tmp_path / "红星村.xlsx"))
     assert out is not None
     rows = list(openpyxl.load_workbook(out).active.iter_rows(values_only=True))
-    assert len(rows) == 5 and rows[0][2] == "姓名"
+    assert len(rows) == 6 and rows[1][2] == "姓名"  # under the title row
+    assert rows[0][0].startswith("红星村 花名册 导出于")
     page.mode.setCurrentIndex(page.mode.findData("households"))
     assert [r["head_name"] for r in page.household_model.rows()] == ["张三", "赵四"]
     qtmodeltester.check(page.household_model)
     window.grab().save(str(screenshot_dir / "village-households.png"))
     out = page.export(str(tmp_path / "红星村户.xlsx"))
     rows = list(openpyxl.load_workbook(out).active.iter_rows(values_only=True))
-    assert rows[1][0] == "6405220010001" and rows[1][2] == "张三" and rows[1][4] == 3
+    assert rows[0][0].startswith("红星村 户名单 导出于") and rows[0][0].endswith("共2户")
+    assert rows[2][0] == "6405220010001" and rows[2][2] == "张三" and rows[2][4] == 3
 
 
 def test_move_in_needs_a_relation_and_enter_moves_nobody(window: MainWindow, qtbot,
