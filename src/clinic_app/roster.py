@@ -8,14 +8,20 @@ or without BOM, GBK or GB18030), finds the header row, maps the usual Chinese he
 normalises what can be recovered and reports what cannot, row by row, in Chinese.
 
 A re-import is a dynamic adjustment (动态调整): households are keyed by the roster's household
-number, residents by ID number; new people are added, changed fields go through ``Store.update``
-(so they land in the change log), and people of the imported villages who are missing from the
-new roster are listed for review, never deleted. Nothing a doctor recorded (visits, contracts,
-notes) is touched; a blank roster cell never erases a value. Each household keeps one head whose
-relation is 户主, as ``Clinic.set_head`` does: a replaced head who is not on the roster becomes
-其他, and every such consequence is in the report's warnings and changes. The whole import is
-one transaction: a crash or a cancel leaves the register as it was, and importing the same file
-twice changes nothing the second time.
+number, residents by ID number (a person without one, such as a newborn, by household + name +
+birth date); new people are added, changed fields go through ``Store.update`` (so they land in
+the change log, under the user marked 名单导入), and people the roster answers for (members of
+its households, people an earlier import brought in) who are missing from it are listed per
+village for review, never deleted. Local edits win: a field changed by hand since the last
+import that touched it (read from the change log, nothing stored) keeps its value and is
+reported as a conflict, unless the caller chooses to overwrite it. Nothing a doctor recorded
+(visits, contracts, notes) is touched; a blank roster cell never erases a value. Relation
+words (妻, 长子, 母亲…) become the codes of ``codes.RELATIONS``; 健康状况 naming a chronic
+disease is a condition suggestion, recorded only when accepted. Each household keeps one head
+whose relation is 户主, as ``Clinic.set_head`` does: a replaced head who is not on the roster
+becomes 其他, and every such consequence is in the report's warnings and changes. The whole
+import is one transaction: a crash or a cancel leaves the register as it was, and importing
+the same file twice changes nothing the second time.
 
 The work runs in three steps: read the table (no database), check every row (no database),
 then plan against the register and write the plan, inside one transaction
