@@ -1406,6 +1406,11 @@ class _Import:
             elif candidates:
                 found[row.row] = candidates[0]
                 claimed.add(candidates[0]["id"])
+            elif row.id_number and any(p["id_number"] for p in members.get(
+                    (household.household_id, row.name, row.birth.isoformat()), [])):
+                self._warn(row, "id_number", f"户编号 {row.household_no} 中已有同名、同出生日期"
+                                             "但身份证号不同的人，已作为新居民导入，"
+                                             "请核对是否同一人（身份证号有误）")
         return found
 
     # ------------------------------------------------------------------ local edits win

@@ -1019,3 +1019,17 @@ def test_exports_have_a_title_row_and_keep_ids_as_text(clinic: Clinic, village: 
     values = list(openpyxl.load_workbook(households).active.iter_rows(values_only=True))
     assert values[0][0] == "红星村 户名单 导出于2026-11-23 共1户"
     assert values[1][0] == "户编号"
+
+
+def test_a_changed_id_number_for_the_same_name_and_birth_is_flagged(
+        clinic: Clinic, tmp_path: Path) -> None:
+    head = id_number(dt.date(1970, 1, 1), "男")
+    first = id_number(dt.date(1995, 5, 5), "女")
+    import_roster(clinic, write_roster(tmp_path / "v1.xlsx", [
+        person("H1", "刘一", head, "户主"), person("H1", "刘二", first, "之女")]))
+    corrected = id_number(dt.date(1995, 5, 5), "女")
+    report = import_roster(clinic, write_roster(tmp_path / "v2.xlsx", [
+        person("H1", "刘一", head, "户主"), person("H1", "刘二", corrected, "之女")]))
+    assert report.imported == 1
+    assert [(w.row, w.column) for w in report.warnings if "同名、同出生日期" in w.reason] == [
+        (7, "证件号码")]
