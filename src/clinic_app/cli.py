@@ -150,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     _contract_parsers(sub)  # contracts (issue 5): see the contracts section below
     _print_parsers(sub)  # printing (issue 7): see the printing section below
     _follow_up_parsers(sub)  # follow-up forms (issue 5): see that section below
+    _contract_write_parsers(sub)  # sign/renew/end (issue 5): see that section below
     return parser
 
 
@@ -1044,10 +1045,7 @@ def _record_follow_up(args: argparse.Namespace) -> int:
     with _open_existing(args) as clinic:
         resident_id = _one_resident(clinic, args.resident)
         if args.doctor:
-            matches = [d for d in clinic.doctors() if d["name"] == args.doctor]
-            if len(matches) != 1:
-                raise ClinicError(f"找到 {len(matches)} 位叫“{args.doctor}”的在岗医生")
-            raw["doctor_id"] = matches[0]["id"]
+            raw["doctor_id"] = _doctor_by_name(clinic, args.doctor)["id"]
         if args.correct:
             saved = clinic.correct_follow_up(args.correct, raw, args.reason)
         else:
@@ -1073,6 +1071,82 @@ def _record_follow_up(args: argparse.Namespace) -> int:
 
 COMMANDS.update({"follow-up": cmd_follow_up})
 # (end of follow-up forms, issue 5)
+
+
+# ---------------------------------------------------------------------- 签约操作 (sign, renew, end)
+# Issue 5: the writes behind the 签约 tab, for a county clerk's script. Lists are `contracts`.
+def _contract_write_parsers(sub: Any) -> None:
+    contract = sub.add_parser("contract", help="签约、续约、解约、登记履约服务（一位居民）")
+    actions = contract.add_subparsers(dest="contract_command", parser_class=_Parser,
+                                      required=True)
+    sign = actions.add_parser("sign", help="为一位居民签约家庭医生")
+    _common(sign)
+    sign.add_argument("resident", help="姓名、拼音首字母、身份证号或档案 id（须唯一确定一人）")
+    sign.add_argument("--doctor", required=True, help="签约医生姓名（其所在团队一并签约）")
+    sign.add_argument("--package", required=True, help="服务包代码，见 policy show 的服务包")
+    sign.add_argument("--start", type=_date_arg, default=None, help="开始日期（默认今天）")
+    sign.add_argument("--agreement", default="", help="纸质协议编号")
+    renew = actions.add_parser("renew", help="续约：从原签约到期次日开始")
+    _common(renew)
+    renew.add_argument("contract_id", help="原签约的记录 id（见 contracts expiring --json）")
+    renew.add_argument("--agreement", default="", help="新的纸质协议编号")
+    end = actions.add_parser("end", help="解约（死亡、迁出、本人拒绝、其他）")
+    _common(end)
+    end.add_argument("contract_id")
+    end.add_argument("--reason", required=True, choices=tuple(codes.CONTRACT_END_REASONS),
+                     help="death 死亡；moved 迁出；refused 本人拒绝；other 其他（须写 --note）")
+    end.add_argument("--on", type=_date_arg, default=None, help="解约日期（默认今天）")
+    end.add_argument("--note", default="", help="说明")
+    service = actions.add_parser("service", help="登记一次履约服务（健康教育、健康咨询等）")
+    _common(service)
+    service.add_argument("resident", help="姓名、拼音首字母、身份证号或档案 id")
+    service.add_argument("--service", required=True, help="服务代码，如 health_education")
+    service.add_argument("--on", type=_date_arg, default=None, help="日期（默认今天）")
+    service.add_argument("--doctor", default=None, help="医生姓名")
+    service.add_argument("--note", default="", help="内容摘要")
+
+
+def _doctor_by_name(clinic: Clinic, name: str) -> dict[str, Any]:
+    matches = [d for d in clinic.doctors() if d["name"] == name]
+    if len(matches) != 1:
+        raise ClinicError(f"找到 {len(matches)} 位叫“{name}”的在岗医生，请核对姓名")
+    return matches[0]
+
+
+def cmd_contract(args: argparse.Namespace) -> int:
+    with _open_existing(args) as clinic:
+        today = clinic.today()
+        action = args.contract_command
+        if action == "sign":
+            resident_id = _one_resident(clinic, args.resident)
+            doctor = clinic.doctor(_doctor_by_name(clinic, args.doctor)["id"])
+            row_id = clinic.sign_contract(
+                resident_id, team_id=doctor.team_id, doctor_id=doctor.id,
+                package_code=args.package, start_on=args.start or today,
+                agreement_no=args.agreement)
+            message = "已签约"
+        elif action == "renew":
+            row_id = clinic.renew_contract(args.contract_id, agreement_no=args.agreement)
+            message = "已续约"
+        elif action == "end":
+            clinic.end_contract(args.contract_id, args.reason, args.on or today, args.note)
+            row_id = args.contract_id
+            message = f"已解约（{codes.CONTRACT_END_REASONS[args.reason]}）"
+        else:
+            resident_id = _one_resident(clinic, args.resident)
+            doctor_id = _doctor_by_name(clinic, args.doctor)["id"] if args.doctor else None
+            row_id = clinic.record_service(resident_id, args.service, args.on or today,
+                                           doctor_id=doctor_id, note=args.note)
+            message = "已登记服务"
+    if args.json:
+        _print_json({"id": row_id, "action": action})
+    else:
+        print(f"{message}（记录 {row_id}）")
+    return 0
+
+
+COMMANDS.update({"contract": cmd_contract})
+# (end of contract writes)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

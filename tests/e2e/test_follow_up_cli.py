@@ -80,3 +80,29 @@ def test_fields_lists_the_form(capsys) -> None:
     assert (fields["sbp"]["low"], fields["sbp"]["high"], fields["sbp"]["unit"]) == (60, 280,
                                                                                    "mmHg")
     assert "fasting_glucose" not in fields
+
+
+def test_contract_sign_renew_end_and_service(register: Path, capsys) -> None:
+    db = str(register)
+    code, out, err = run(capsys, "contract", "sign", "张三", "--db", db, "--doctor", "王建国",
+                         "--package", "chronic", "--start", "2025-12-01", "--agreement",
+                         "QY-001", "--json")
+    assert code == 0, err
+    first = json.loads(out)["id"]
+    code, _, err = run(capsys, "contract", "sign", "张三", "--db", db, "--doctor", "王建国",
+                       "--package", "chronic")
+    assert code == 1 and "重叠" in err
+    code, out, err = run(capsys, "contract", "renew", first, "--db", db, "--json")
+    assert code == 0, err
+    renewed = json.loads(out)["id"]
+    code, out, err = run(capsys, "contract", "service", "张三", "--db", db, "--service",
+                         "health_education", "--on", "2026-11-02", "--doctor", "王建国")
+    assert code == 0 and "已登记服务" in out, err
+    code, out, err = run(capsys, "contract", "end", renewed, "--db", db, "--reason", "other")
+    assert code == 1 and "写明原因" in err
+    code, out, err = run(capsys, "contract", "end", first, "--db", db, "--reason", "moved",
+                         "--on", "2026-11-20")
+    assert code == 0 and "已解约（迁出）" in out, err
+    code, _, err = run(capsys, "contract", "sign", "张三", "--db", db, "--doctor", "李无名",
+                       "--package", "chronic")
+    assert code == 1 and "找到 0 位" in err
