@@ -60,6 +60,7 @@ def test_wizard_checks_then_imports(app, qtbot, clinic: Clinic, tmp_path: Path,
     check = wizard.check
     qtbot.waitUntil(check.isComplete, timeout=10000)
     assert check.report.dry_run and check.report.imported == 3
+    assert check.tabs.tabText(check.tabs.currentIndex()) == "未导入的行（1）"  # shown first
     assert [e["row"] for e in check.errors.model.rows()] == [7]
     assert "校验位" in check.errors.model.rows()[0]["reason"]
     assert clinic.count("residents") == 0  # checking writes nothing

@@ -360,7 +360,7 @@ class ReportPage(QWizardPage):
         self.summary.setObjectName("importSummary")
         self.summary.setWordWrap(True)
         self.changes = TableOrNote(RowsModel(CHANGE_COLUMNS, self), "importChanges",
-                                   "登记册中已有的人，名单没有改动他们的任何信息。")
+                                   "名单没有改动登记册中已有的人。")
         self.conflicts = TableOrNote(
             ChoiceModel("用名单覆盖" if dry_run else "结果", CONFLICT_COLUMNS, self,
                         done=("已用名单覆盖", "保留本地"), done_field="overwritten",
@@ -517,8 +517,8 @@ class ReportPage(QWizardPage):
         self.save_missing.setEnabled(bool(report.missing_from_roster))
         self._retitle()
         # Before the import, open the tab that needs a decision; after it, what changed.
-        order = (self.conflicts, self.suggestions, self.changes) if self.dry_run else (
-            self.changes,)
+        order = (self.conflicts, self.errors, self.suggestions, self.changes) if (
+            self.dry_run) else (self.changes, self.errors)
         for table in order:
             if table.model.rowCount():
                 self.tabs.setCurrentWidget(table.parentWidget())
