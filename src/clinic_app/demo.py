@@ -338,6 +338,19 @@ def _contracts_and_services(store: Store, gen: _Gen, profile: Any, residents: li
             "end_on": (add_months(start, term) - dt.timedelta(days=1)).isoformat(),
             "agreement_no": f"QY{start:%Y}{rng.randrange(10**6):06d}"})
     store.insert_many("contracts", contracts)
+    # Health education and consultations given under the contracts (counted as 履约).
+    services = []
+    for contract in contracts:
+        start = dt.date.fromisoformat(contract["start_on"])
+        span = (min(today, dt.date.fromisoformat(contract["end_on"])) - start).days
+        for code, chance in (("health_education", 0.7), ("consultation", 0.3)):
+            if span > 0 and rng.random() < chance:
+                on = start + dt.timedelta(days=rng.randint(0, span))
+                services.append({"resident_id": contract["resident_id"], "service_code": code,
+                                 "service_on": on.isoformat(),
+                                 "doctor_id": contract["doctor_id"], "method": "home",
+                                 "note": "演示数据"})
+    store.insert_many("service_records", services)
 
     visits = []
     checkups = []
