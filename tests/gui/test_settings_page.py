@@ -281,3 +281,23 @@ def test_models_pass_qtmodeltester(app, qtbot, qtmodeltester, clinic: Clinic) ->
     page.save()
     assert page.history_model.rowCount() == 3
     qtmodeltester.check(page.history_model)
+
+
+def test_local_editor_fits_a_small_screen(app, qtbot, clinic: Clinic,
+                                          screenshot_dir: Path) -> None:
+    """1366×768 at 125% scaling leaves about 1092×582 logical pixels for the window."""
+    local = clinic.copy_profile("zhongwei", NAME)
+    clinic.set_policy_rule(local, "card.contact.policy_lines", "第一条\n第二条", CITE,
+                           dt.date(2026, 7, 1))
+    window = show_window(qtbot, clinic)
+    window.ui.navList.setCurrentRow(9)
+    page = window.settings
+    page.editor.reload(select=local)
+    page.tabs.setCurrentWidget(page.editor)
+    page.editor.select_rule("card.contact.policy_lines")
+    window.resize(1092, 582)
+    qtbot.wait(10)
+    hint = window.minimumSizeHint()
+    assert hint.width() <= 1092 and hint.height() <= 582, hint
+    assert page.editor.save_button.isVisible()
+    window.grab().save(str(screenshot_dir / "settings-local-editor-1092x582.png"))

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -232,19 +234,35 @@ class LocalProfileEditor(QWidget):
         self.table.installEventFilter(self)
 
         panel = self._build_panel()
+        # On a small screen (1366×768 at 125%) the panel scrolls instead of pushing the
+        # window taller than the screen.
+        scroller = QScrollArea()
+        scroller.setWidget(panel)
+        scroller.setWidgetResizable(True)
+        scroller.setFrameShape(QFrame.Shape.NoFrame)
+        scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroller.setMinimumWidth(330)  # the table scrolls sideways instead
         splitter = QSplitter()
         splitter.addWidget(self.rules)
-        splitter.addWidget(panel)
+        splitter.addWidget(scroller)
         splitter.setStretchFactor(0, 5)
         splitter.setStretchFactor(1, 3)
         splitter.setChildrenCollapsible(False)
 
+        for combo in (self.profile_choice, self.version_choice):
+            # As wide as the row allows, not as the longest name or version note.
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(14)
         top = QHBoxLayout()
-        top.addWidget(QLabel("本地方案(&L)"))
-        top.itemAt(0).widget().setBuddy(self.profile_choice)
+        label = QLabel("本地方案(&L)")
+        label.setBuddy(self.profile_choice)
+        top.addWidget(label)
         top.addWidget(self.profile_choice, 2)
-        top.addWidget(QLabel("版本"))
-        top.addWidget(self.version_choice, 2)
+        version_label = QLabel("版本(&B)")
+        version_label.setBuddy(self.version_choice)
+        top.addWidget(version_label)
+        top.addWidget(self.version_choice, 3)
         top.addWidget(self.version_button)
         top.addWidget(self.compare_button)
         top.addWidget(self.retire_button)

@@ -79,9 +79,17 @@ DIFF_COLUMNS = [
 
 
 def _profile_combo(clinic: Clinic, name: str) -> QComboBox:
-    combo = QComboBox()
+    combo = compact(QComboBox())
     combo.setObjectName(name)
     _fill(combo, clinic)
+    return combo
+
+
+def compact(combo: QComboBox, chars: int = 16) -> QComboBox:
+    """A combo as wide as its layout gives it, not as its longest profile name: long names
+    (and local copies' names) would otherwise push the page past a 1092-px-wide window."""
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(chars)
     return combo
 
 
@@ -114,7 +122,7 @@ class SettingsPage(QWidget):
         self.township_name = QLineEdit(clinic.setting("township_name") or "")
         self.township_name.setObjectName("townshipName")
         self.township_name.setPlaceholderText("如：兴隆镇")
-        self.profile = QComboBox()
+        self.profile = compact(QComboBox())
         self.profile.setObjectName("profileChoice")
         _fill(self.profile, clinic, choosable=True)
         self.profile.setCurrentIndex(max(0, self.profile.findData(clinic.profile.id)))
