@@ -1383,7 +1383,7 @@ class Clinic:
         date, values, problems = checkup_spec.parse_and_check(
             raw, today=self.today(), checkup_date=checkup_date, birth=birth)
         found = checkup_spec.flags(values, profile=self.profile, on=date or self.today(),
-                              sex=person.get("sex") or "")
+                                   sex=person.get("sex") or "")
         return date, values, problems, found
 
     def record_checkup(self, resident_id: str, checkup_date: Any, raw: Mapping[str, Any], *,
@@ -1457,12 +1457,12 @@ class Clinic:
 
     def checkups(self, resident_id: str) -> list[Checkup]:
         """A resident's current checkups (corrections replace what they correct), newest first."""
-        return [Checkup.from_row(r) for r in care_sql.current_checkups(self.store,
-                                                                            resident_id)]
+        return [Checkup.from_row(r)
+                for r in care_sql.current_checkups(self.store, resident_id)]
 
     def checkup_versions(self, checkup_id: str) -> list[Checkup]:
-        return [Checkup.from_row(r) for r in care_sql.checkup_versions(self.store,
-                                                                            checkup_id)]
+        return [Checkup.from_row(r)
+                for r in care_sql.checkup_versions(self.store, checkup_id)]
 
     def checkup_values(self, checkup_id: str) -> dict[str, Any]:
         """A stored checkup as form values (for the correction form)."""
@@ -1483,12 +1483,11 @@ class Clinic:
         year = year or self.today().year
         per_year = self.checkups_per_year(year)
         rows = care_sql.checkup_status(self.store, f"{year}-01-01", f"{year}-12-31",
-                                           village_id=village_id, resident_ids=resident_ids)
+                                       village_id=village_id, resident_ids=resident_ids,
+                                       below=per_year)
         today = self.today()
         due = []
         for row in rows:
-            if row["done"] >= per_year:
-                continue
             birth = _to_date(row["birth_date"])
             row["age"] = ids.age_on(birth, today) if birth else None
             row["missing"] = per_year - row["done"]
@@ -1504,7 +1503,7 @@ class Clinic:
         on = min(self.today(), dt.date(year, 12, 31))
         target = self.profile.value("checkup.coverage_target", on)
         rows = care_sql.checkup_coverage(self.store, f"{year}-01-01", f"{year}-12-31",
-                                             per_year)
+                                         per_year)
         for row in rows:
             row["year"] = year
             row["due"] = row["eligible"] - row["checked"]
@@ -1523,8 +1522,8 @@ class Clinic:
         balance = self.box_balance(resident_id, as_of)
         if box_row is None:
             return med.BoxView(resident_id, person["name"], None, [], [], balance)
-        items = [med.Item.from_row(r) for r in care_sql.box_items(self.store,
-                                                                            box_row["id"])]
+        items = [med.Item.from_row(r)
+                 for r in care_sql.box_items(self.store, box_row["id"])]
         rows = care_sql.box_deliveries(self.store, box_row["id"])
         current = [r for r in rows if r["current"]]
         shown = []
@@ -1533,9 +1532,9 @@ class Clinic:
             shown.append({"item": item,
                           "condition": codes.label(codes.CONDITIONS, item.condition_code),
                           "supply": med.supply(mine, item.units_per_day,
-                                                    item.units_per_pack, as_of)})
+                                               item.units_per_pack, as_of)})
         return med.BoxView(resident_id, person["name"], med.MedicineBox.from_row(box_row),
-                                shown, rows, balance)
+                           shown, rows, balance)
 
     def open_box(self, resident_id: str, opened_on: dt.date | None = None,
                  notes: str = "") -> str:
@@ -1651,7 +1650,7 @@ class Clinic:
         active = {c.code for c in self.conditions(box["resident_id"]) if c.status == "active"}
         eligible = balance.rule.eligible(code) and (not code or code in active)
         return med.suggest_split(total_fen, insurance_fen, balance.rule, balance.left_fen,
-                                      eligible)
+                                 eligible)
 
     def deliver(self, item_id: str, *, quantity: int, unit_price_fen: int,
                 delivered_on: dt.date | None = None, insurance_fen: int = 0,
@@ -1707,8 +1706,8 @@ class Clinic:
             split = None
             if {"insurance_fen", "free_fund_fen", "patient_fen"} & set(changes):
                 split = med.Split(changes.get("insurance_fen", 0),
-                                       changes.get("free_fund_fen", 0),
-                                       changes.get("patient_fen", 0))
+                                  changes.get("free_fund_fen", 0),
+                                  changes.get("patient_fen", 0))
             return self._refund(original, changes.get("quantity", -old["quantity"]),
                                 changes.get("delivered_on") or _to_date(old["delivered_on"]),
                                 note, split, changes.get("receipt_no", old["receipt_no"]),
@@ -1754,7 +1753,7 @@ class Clinic:
             raise ValidationFailed({"reason": "作废发药记录请写明原因"})
         row = self._current_delivery(delivery_id)
         if row["kind"] == "delivery" and care_sql.current_refunds_of(self.store,
-                                                                         delivery_id):
+                                                                     delivery_id):
             raise ClinicError("这次发药已有退药记录，请先作废退药记录")
         chain = [row]
         while chain[-1]["corrects_id"]:
@@ -1774,15 +1773,15 @@ class Clinic:
         # A year and a bit of deliveries: supply bought earlier has long run out.
         since = (as_of - dt.timedelta(days=400)).isoformat()
         items, rows = care_sql.supply_inputs(self.store, since, village_id=village_id,
-                                                 resident_id=resident_id)
-        by_item: dict[str, list[dict[str, Any]]] = {}
-        for row in rows:
-            by_item.setdefault(row["item_id"], []).append(row)
+                                             resident_id=resident_id)
+        by_item: dict[str, list[tuple[str, int]]] = {}
+        for item_id, day, quantity in rows:
+            by_item.setdefault(item_id, []).append((day, quantity))
         out = []
         for item in items:
             pack = item["pack_size"] or med.pack_size_from(item["strength"])
-            left = med.supply(by_item.get(item["id"], []), item["units_per_day"], pack,
-                                   as_of)
+            left = med.supply_of(by_item.get(item["id"], []), item["units_per_day"], pack,
+                                 as_of)
             if left.days_left is None or left.days_left > within:
                 continue
             birth = _to_date(item["birth_date"])
@@ -1804,10 +1803,10 @@ class Clinic:
         start, end = med.quarter_bounds(year, number)
         day = self.profile.value("report.reconcile_quarterly_day", end)
         rows = care_sql.report_rows(self.store, start.isoformat(), end.isoformat(),
-                                        village_id=village_id)
+                                    village_id=village_id)
         return med.MedicineReport(year, number, start, end,
-                                       med.reconcile_due(year, number, day),
-                                       self.profile.name, rows)
+                                  med.reconcile_due(year, number, day),
+                                  self.profile.name, rows)
 
     def export_medicine_report(self, path: Path | str, quarter: str, *,
                                village_id: str | None = None) -> med.MedicineReport:

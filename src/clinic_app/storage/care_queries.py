@@ -48,32 +48,48 @@ def checkup_versions(store: Store, checkup_id: str) -> list[dict[str, Any]]:
 
 
 def checkup_status(store: Store, start: str, end: str, *, village_id: str | None = None,
-                   resident_ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
+                   resident_ids: Sequence[str] | None = None, below: int | None = None
+                   ) -> list[dict[str, Any]]:
     """Covered residents with how many current checkups they had between start and end and
-    the date of their last one ever; in village, group and household order."""
+    the date of their last one ever; only those with fewer than `below` when given. In
+    village, group and household order.
+
+    For one village (or a few residents) each count is an index seek per resident; for the
+    whole township the period's checkups are counted once and joined, which is faster than
+    200,000 seeks (measured: 2.5 s instead of 5 s; one village 20 ms).
+    """
+    params: dict[str, Any] = {"start": start, "end": end, "below": below}
     where = [COVERED, "h.deleted = 0"]
-    params: list[Any] = [start, end]
     if village_id:
-        where.append("h.village_id = ?")
-        params.append(village_id)
+        where.append("h.village_id = :village")
+        params["village"] = village_id
     if resident_ids is not None:
-        where.append(f"r.id IN ({', '.join('?' for _ in resident_ids)})")
-        params.extend(resident_ids)
+        names = [f":r{i}" for i in range(len(resident_ids))]
+        params.update({name[1:]: rid for name, rid in zip(names, resident_ids, strict=True)})
+        where.append(f"r.id IN ({', '.join(names) or 'NULL'})")
+    if village_id is not None or resident_ids is not None:
+        head = join = ""
+        done = (f"(SELECT count(*) FROM checkups c WHERE c.resident_id = r.id "
+                f"AND c.checkup_date BETWEEN :start AND :end AND {CURRENT_CHECKUP})")
+    else:
+        head = (f"WITH done AS (SELECT c.resident_id, count(*) AS n FROM checkups c "
+                f"WHERE c.checkup_date BETWEEN :start AND :end AND {CURRENT_CHECKUP} "
+                f"GROUP BY c.resident_id)")
+        join = "LEFT JOIN done ON done.resident_id = r.id"
+        done = "coalesce(done.n, 0)"
+    if below is not None:
+        where.append(f"{done} < :below")
     return store.rows(f"""
-        WITH cur AS (SELECT c.resident_id, c.checkup_date FROM checkups c
-                     WHERE {CURRENT_CHECKUP}),
-             done AS (SELECT resident_id, count(*) AS n FROM cur
-                      WHERE checkup_date BETWEEN ? AND ? GROUP BY resident_id),
-             last AS (SELECT resident_id, max(checkup_date) AS last_on FROM cur
-                      GROUP BY resident_id)
+        {head}
         SELECT r.id, r.name, r.sex, r.birth_date, r.poverty_category,
                coalesce(nullif(r.phone, ''), h.phone, '') AS phone,
                h.household_no, h.group_name, v.id AS village_id, v.name AS village,
-               coalesce(done.n, 0) AS done, last.last_on
+               {done} AS done,
+               (SELECT max(c.checkup_date) FROM checkups c WHERE c.resident_id = r.id
+                AND {CURRENT_CHECKUP}) AS last_on
         FROM residents r JOIN households h ON h.id = r.household_id
         JOIN places v ON v.id = h.village_id
-        LEFT JOIN done ON done.resident_id = r.id
-        LEFT JOIN last ON last.resident_id = r.id
+        {join}
         WHERE {' AND '.join(where)}
         ORDER BY v.name, CAST(h.group_name AS INTEGER), h.group_name, h.household_no,
                  r.relation <> '户主', r.birth_date""", params)
@@ -152,9 +168,13 @@ def current_refunds_of(store: Store, delivery_id: str) -> list[dict[str, Any]]:
 
 def supply_inputs(store: Store, since: str, *, village_id: str | None = None,
                   resident_id: str | None = None
-                  ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+                  ) -> tuple[list[dict[str, Any]], list[tuple[str, str, int]]]:
     """Medicines in use with a daily amount (live box, active resident) and their current
-    rows since a date: what the runs-out list and the days left are computed from."""
+    rows since a date, oldest first: what the runs-out list and the days left come from.
+
+    Narrowed to a village or a resident, the rows are found through each item's index; for
+    the whole township one pass over the period's deliveries is faster.
+    """
     where = ["i.deleted = 0", "i.active = 1", "i.units_per_day > 0", "b.deleted = 0",
              "r.deleted = 0", "r.status = 'active'"]
     params: list[Any] = []
@@ -164,23 +184,33 @@ def supply_inputs(store: Store, since: str, *, village_id: str | None = None,
     if resident_id:
         where.append("r.id = ?")
         params.append(resident_id)
-    items = store.rows(f"""
-        SELECT i.id, i.box_id, i.medicine, i.strength, i.dose, i.condition_code,
-               i.units_per_day, i.pack_size, r.id AS resident_id, r.name, r.sex, r.birth_date,
-               coalesce(nullif(r.phone, ''), h.phone, '') AS phone, h.household_no,
-               h.group_name, v.name AS village
+    scope = f"""
         FROM box_items i JOIN medicine_boxes b ON b.id = i.box_id
         JOIN residents r ON r.id = b.resident_id
         LEFT JOIN households h ON h.id = r.household_id
         LEFT JOIN places v ON v.id = h.village_id
-        WHERE {' AND '.join(where)}""", params)
-    rows = store.rows(f"""
-        SELECT d.item_id, d.delivered_on, d.quantity FROM deliveries d
-        JOIN box_items i ON i.id = d.item_id
-        WHERE d.delivered_on >= ? AND i.deleted = 0 AND i.active = 1 AND {CURRENT_DELIVERY}
-        {"AND d.resident_id = ?" if resident_id else ""}
-        ORDER BY d.delivered_on""", [since, *([resident_id] if resident_id else [])])
-    return items, rows
+        WHERE {' AND '.join(where)}"""
+    items = store.rows(f"""
+        SELECT i.id, i.box_id, i.medicine, i.strength, i.dose, i.condition_code,
+               i.units_per_day, i.pack_size, r.id AS resident_id, r.name, r.sex, r.birth_date,
+               coalesce(nullif(r.phone, ''), h.phone, '') AS phone, h.household_no,
+               h.group_name, v.name AS village {scope}""", params)
+    # Rows as plain (item_id, delivered_on, quantity) tuples: a township has 200,000.
+    if village_id or resident_id:
+        cursor = store.db.execute(f"""
+            SELECT d.item_id, d.delivered_on, d.quantity
+            FROM (SELECT i.id {scope}) AS chosen CROSS JOIN deliveries d
+                 ON d.item_id = chosen.id
+            WHERE d.delivered_on >= ? AND {CURRENT_DELIVERY}
+            ORDER BY d.delivered_on, d.quantity < 0""", [*params, since])
+    else:
+        # NOT INDEXED: nearly every row is wanted, and reading the table in order then
+        # sorting is twice as fast as visiting it in date order through the index.
+        cursor = store.db.execute(f"""
+            SELECT d.item_id, d.delivered_on, d.quantity FROM deliveries d NOT INDEXED
+            WHERE d.delivered_on >= ? AND d.item_id IS NOT NULL AND {CURRENT_DELIVERY}
+            ORDER BY d.delivered_on, d.quantity < 0""", [since])
+    return items, cursor.fetchall()
 
 
 def report_rows(store: Store, start: str, end: str, *, village_id: str | None = None
