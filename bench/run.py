@@ -141,6 +141,8 @@ def care_operations(clinic: Clinic) -> list[tuple[str, Callable[[], object]]]:
          lambda: clinic.medicine_report(quarter, village_id=village.id)),
     ]
 # (end of issue 6)
+
+
 def ui_operations(clinic: Clinic) -> list[tuple[str, Callable[[], object]]]:
     """A keystroke in the search box: query, model reset and repaint (offscreen Qt)."""
     import os
