@@ -145,9 +145,11 @@ def generate(clinic: Clinic, residents: int = 2000, seed: int = 1, profile: str 
     township_name = rng.choice(TOWNSHIP_NAMES)
     store = clinic.store
     with write_transaction(clinic.db):
-        store.set_meta("profile_id", profile)
-        store.set_meta("setting.clinic_name", f"{township_name}卫生院（演示数据）")
-        store.set_meta("setting.demo", "1")
+        # The synced settings (profile, names) go where the county will see them.
+        clinic._put_setting(store, "profile_id", profile)
+        clinic._put_setting(store, "clinic_name", f"{township_name}卫生院（演示数据）")
+        clinic._put_setting(store, "township_name", township_name)
+        store.set_meta("setting.demo", "1")  # this PC only
         county = store.insert("places", {"kind": "county", "name": county_name,
                                          "code": county_code})
         township = store.insert("places", {"kind": "township", "name": township_name,

@@ -54,7 +54,11 @@ def when_modal(action) -> None:
     def poll() -> None:
         dialog = QApplication.activeModalWidget()
         if isinstance(dialog, FollowUpDialog) and dialog.isActiveWindow():
-            action()
+            try:
+                action()
+            finally:  # whatever the action did, never leave a modal dialog hanging the run
+                if dialog.isVisible():
+                    dialog.reject()
         else:
             if isinstance(dialog, FollowUpDialog):
                 dialog.activateWindow()  # a window manager does this; offscreen has none
