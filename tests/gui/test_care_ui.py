@@ -79,6 +79,9 @@ def test_checkup_form_records_refuses_flags_and_enrols(window: MainWindow, qtbot
     assert hint.width() <= 1092 and hint.height() <= 582, hint
     fields = dialog.fields
     _type(qtbot, fields["temperature"].widget, "36.6")
+    qtbot.keyClick(fields["temperature"].widget, Qt.Key.Key_Return)  # Enter moves on
+    assert dialog.isVisible() and dialog.saved is None
+    assert dialog.focusWidget() is fields["pulse"].widget
     _type(qtbot, fields["pulse"].widget, "300")
     _leave(qtbot, fields["pulse"].widget)
     assert "脉率 300 次/分 不合理" in dialog.problem_label.text()

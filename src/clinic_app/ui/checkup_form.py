@@ -250,8 +250,11 @@ class CheckupDialog(QDialog):
         cancel = buttons.addButton("取消(Esc)", QDialogButtonBox.ButtonRole.RejectRole)
         self.save_button.clicked.connect(self.accept)
         cancel.clicked.connect(self.reject)
-        # Enter moves on (a long form must not be saved by a stray Enter in the first box).
-        self.save_button.setAutoDefault(False)
+        # Enter moves to the next box (keyPressEvent): a long form must not be saved by a
+        # stray Enter in its first box. No button is the dialog's default.
+        for button in (self.prev_button, self.next_button, self.save_button, cancel):
+            button.setAutoDefault(False)
+            button.setDefault(False)
         for keys in ("Ctrl+S", "Ctrl+Return"):
             QShortcut(QKeySequence(keys), self, activated=self.accept)
         QShortcut(QKeySequence("Ctrl+PgDown"), self, activated=lambda: self.turn(1))
@@ -374,6 +377,18 @@ class CheckupDialog(QDialog):
             finally:
                 self._filling = False
         self._refresh()
+
+    def keyPressEvent(self, event: Any) -> None:
+        """Enter works like Tab (as in most data-entry programs); Ctrl+Enter saves."""
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and \
+                not event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            focused = self.focusWidget()
+            if isinstance(focused, QPushButton):
+                focused.click()
+            else:
+                self.focusNextChild()
+            return
+        super().keyPressEvent(event)
 
     # ------------------------------------------------------------------ pages
     def turn(self, step: int) -> None:
