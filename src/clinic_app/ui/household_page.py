@@ -26,6 +26,7 @@ from clinic_app.domain import codes, ids
 from clinic_app.errors import ClinicError, DuplicateResident
 from clinic_app.ui.contracts_page import sign_household  # 全户签约 (issue 5)
 from clinic_app.ui.models import Column, RowsModel
+from clinic_app.ui.print_actions import household_card_button  # 打印明白卡 (issue 7)
 from clinic_app.ui.widgets import ERROR_STYLE, OK_STYLE, table_view
 
 MEMBER_COLUMNS = [
@@ -317,6 +318,7 @@ class HouseholdPage(QWidget):
             button.clicked.connect(slot)
             self.buttons[key] = button
             actions.addWidget(button)
+        actions.addWidget(household_card_button(self))  # 打印明白卡 (issue 7)
         actions.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addLayout(top)

@@ -23,6 +23,7 @@ from clinic_app.ui.contracts_page import connect_contract_pages, contract_pages 
 from clinic_app.ui.forms.ui_main_window import Ui_MainWindow
 from clinic_app.ui.household_page import HouseholdPage
 from clinic_app.ui.models import RowsModel, search_columns
+from clinic_app.ui.print_page import connect_print_pages, print_pages  # 打印 (issue 7)
 from clinic_app.ui.resident_page import ResidentPage
 from clinic_app.ui.settings_page import SettingsPage
 from clinic_app.ui.tasks import Task, run_task
@@ -136,6 +137,7 @@ class MainWindow(QMainWindow):
         built = {"register": self.register_tabs, "today": self.today, "settings": self.settings}
         built.update(contract_pages(clinic))  # 签约: 团队与医生, 到期, 履约 (issue 5)
         built.update(care_pages(clinic))  # 体检 and 药箱 pages (issue 6)
+        built.update(print_pages(clinic))  # 打印 page (issue 7)
         for key, title, text in NAV_PAGES:
             page = built.get(key) or ComingPage(title, text)
             self.pages[key] = page
@@ -152,6 +154,7 @@ class MainWindow(QMainWindow):
             page.open_resident.connect(self.open_resident)
         connect_contract_pages(self)  # the 签约 page opens residents too (issue 5)
         connect_care_pages(self)  # 体检, 药箱 pages open residents too (issue 6)
+        connect_print_pages(self)  # 打印: its status messages (issue 7)
         self.today.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.settings.changed.connect(self._settings_changed)
         self._today_loaded = False
@@ -381,3 +384,18 @@ class MainWindow(QMainWindow):
 
     def _job_failed(self, message: str) -> None:
         QMessageBox.warning(self, "操作失败", message)
+
+    # ------------------------------------------------------------------ 打印 (issue 7)
+    def open_print(self, request: Any) -> None:
+        """打印联系卡 / 打印明白卡 / 打印随访名单 on other pages (ui/print_actions.py): the
+        打印 page, preset to the request, generating its preview."""
+        row = [key for key, _, _ in NAV_PAGES].index("printing")
+        if self.ui.navList.currentRow() == row:  # a record page was shown over it
+            self._nav(row)
+        else:
+            self.ui.navList.setCurrentRow(row)
+        page = self.pages["printing"]
+        if self.ui.pages.currentWidget() is page:  # not when unsaved edits kept us back
+            task = page.start(request)  # type: ignore[attr-defined]
+            if task is not None:
+                self._tasks.append(task)

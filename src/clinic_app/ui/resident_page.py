@@ -34,6 +34,7 @@ from clinic_app.ui.contracts_tab import install_contracts_tab  # 签约 tab (iss
 from clinic_app.ui.followup_form import FollowUpsPanel
 from clinic_app.ui.forms.ui_resident_form import Ui_ResidentForm
 from clinic_app.ui.models import Column, RowsModel
+from clinic_app.ui.print_actions import contact_card_button  # 打印联系卡 (issue 7)
 from clinic_app.ui.trend_chart import TrendChart
 from clinic_app.ui.widgets import ERROR_STYLE, OK_STYLE, TableOrNote
 
@@ -202,6 +203,7 @@ class ResidentPage(QWidget):
         splitter.setSizes([470, 760])
         top.insertWidget(2, self.restore_button)  # shown only for moved/deceased people
         top.insertWidget(3, self.visit_button)
+        top.insertWidget(4, contact_card_button(self))  # 打印联系卡 (issue 7)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(splitter, 1)
