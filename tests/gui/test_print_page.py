@@ -14,6 +14,7 @@ from helpers import show_window
 from pypdf import PdfReader
 from PySide6.QtCore import Qt
 from PySide6.QtPrintSupport import QPrinter
+from PySide6.QtWidgets import QPushButton
 
 from clinic_app.clinic import Clinic
 from clinic_app.ui.main_window import NAV_PAGES, MainWindow
@@ -271,3 +272,46 @@ def test_kind_labels_match_the_printing_core() -> None:
     assert {getattr(print_actions, n) for n in ("CONTACT_CARD", "HOUSEHOLD_CARD",
             "FOLLOW_UP_FORM", "CHECKUP_REPORT", "VISIT_LIST", "MONTHLY_REPORT")} == \
         set(printing.KINDS)
+
+
+def test_chosen_households_only(window: MainWindow, qtbot, register: Register) -> None:
+    page = open_page(window)
+    page.village.setCurrentIndex(page.village.findText("红星村"))
+    picker = page.pick_households()
+    assert picker is not None and picker.model.rowCount() == 4
+    heads = [r["head_name"] for r in picker.model.rows()]
+    picker.table.selectRow(heads.index("王德胜"))
+    picker.table.selectionModel().select(
+        picker.model.index(heads.index("周玉梅"), 0),
+        picker.table.selectionModel().SelectionFlag.Select
+        | picker.table.selectionModel().SelectionFlag.Rows)
+    assert "已选 2 户" in picker.count.text()
+    picker._accept()
+    assert page.scope_households.isChecked()
+    chosen = page.scope_households.text().removeprefix("选定的户：")
+    assert set(chosen.split("、")) == {"王德胜户", "周玉梅户"}
+    generate(qtbot, page)
+    assert {i.label for i in page.output.items} == {"王德胜", "李秀兰", "周玉梅"}
+    assert f"签约服务联系卡（{chosen}）：3 张" in page.summary.text()
+
+
+def test_cancel_while_generating(window: MainWindow, qtbot, monkeypatch) -> None:
+    import time
+
+    from clinic_app.ui import print_page
+
+    def slow(self, clinic, missing, progress):  # a job that runs until cancelled
+        for _ in range(500):
+            progress.update(0, 0, "正在排版")
+            time.sleep(0.01)
+        raise AssertionError("never cancelled")
+
+    monkeypatch.setattr(print_page.PrintSpec, "run", slow)
+    page = open_page(window)
+    task = page.generate()
+    assert task is not None and not page.generate_button.isEnabled()
+    qtbot.waitUntil(lambda: task.dialog.isVisible(), timeout=3000)  # after ~0.5 s
+    qtbot.mouseClick(task.dialog.findChild(QPushButton), Qt.MouseButton.LeftButton)  # 取消
+    qtbot.waitUntil(lambda: page.task is None, timeout=5000)
+    assert page.output is None and page.summary.text().startswith("已取消")
+    assert page.generate_button.isEnabled() and not page.print_button.isEnabled()
