@@ -275,7 +275,9 @@ class CheckupDialog(QDialog):
         self._connect()
         self._fill()
         self.page_list.setCurrentRow(0)
-        self.resize(1200, 680)
+        # As large as fits: 1200×680 on 1366×768, less at 125% scaling (1092×582).
+        room = self.screen().availableGeometry()
+        self.resize(min(1200, room.width() - 24), min(680, room.height() - 48))
 
     # ------------------------------------------------------------------ building
     def _build_pages(self) -> None:
@@ -461,6 +463,9 @@ class CheckupDialog(QDialog):
             names = "、".join(codes.label(codes.CONDITIONS, c) for c in suggest)
             lines.append(f"建议：考虑纳入{names}管理（在“评价与指导”页勾选）")
         filled = len(values)
+        if not filled:
+            self.findings.setText("健康评价：尚未填写任何项目。做了哪项填哪项，其余留空。")
+            return
         self.findings.setText(f"<b>{head}</b>　已填 {filled} 项<br>" + "；".join(lines)
                               if lines else f"<b>{head}</b>　已填 {filled} 项")
 
