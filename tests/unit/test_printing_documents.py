@@ -279,6 +279,10 @@ def test_monthly_report_counts_what_the_register_holds(tmp_path: Path) -> None:
                    insurance_fen=1000, free_fund_fen=2000, patient_fen=0)
     clinic.deliver(item, quantity=1, unit_price_fen=1500, delivered_on=D(2026, 10, 12),
                    insurance_fen=1500, free_fund_fen=0, patient_fen=0)  # last month
+    # A delivery typed wrong and corrected counts once, at its corrected values.
+    wrong = clinic.deliver(item, quantity=9, unit_price_fen=1500, delivered_on=D(2026, 11, 2),
+                           insurance_fen=13500, free_fund_fen=0, patient_fen=0)
+    clinic.correct_delivery(wrong, reason="数量录错", quantity=1, insurance_fen=1500)
 
     report = compute(clinic, "2026-11")
     assert report.until == FIXED_TODAY  # the month is still running
@@ -293,7 +297,7 @@ def test_monthly_report_counts_what_the_register_holds(tmp_path: Path) -> None:
     assert (west.due, west.due_visited, west.visits, west.diabetes) == (1, 0, 0, 1)
     assert (east.bp_measured, east.bp_controlled) == (1, 1)
     assert (east.checkups_month, east.checkups_year, west.checkups_year) == (1, 2, 0)
-    assert (east.medicine_fen, east.insurance_fen, east.free_fund_fen) == (3000, 1000, 2000)
+    assert (east.medicine_fen, east.insurance_fen, east.free_fund_fen) == (4500, 2500, 2000)
     total = report.total
     assert (total.residents, total.contracted, total.due, total.due_visited) == (4, 2, 2, 1)
 
@@ -301,7 +305,7 @@ def test_monthly_report_counts_what_the_register_holds(tmp_path: Path) -> None:
     assert numbers.total.residents == 4
     (page,) = texts(out.pdf)
     for expected in ("健康扶贫月报（2026年11月）", "东村", "西村", "合计", "66.7%", "50.0%",
-                     "30.00", "20.00", "目标100%", "本月尚未结束"):
+                     "45.00", "20.00", "目标100%", "本月尚未结束"):
         assert expected in page, expected
     october = compute(clinic, "2026-10")
     assert october.total.medicine_fen == 1500 and october.total.signed_in_month == 0

@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from clinic_app.storage.care_queries import CURRENT_DELIVERY
 from clinic_app.storage.store import Store, new_id
 
 CHUNK = 900
@@ -325,10 +326,12 @@ def report_checkups(store: Store, start: str, end: str) -> list[dict[str, Any]]:
 
 
 def report_deliveries(store: Store, start: str, end: str) -> list[dict[str, Any]]:
-    return store.rows("""
-        SELECT resident_id, quantity * unit_price_fen AS total_fen, insurance_fen,
-               free_fund_fen, patient_fen FROM deliveries
-        WHERE deleted = 0 AND delivered_on >= ? AND delivered_on <= ?""", [start, end])
+    # A corrected delivery is replaced by its correction: count the current rows only.
+    return store.rows(f"""
+        SELECT d.resident_id, d.quantity * d.unit_price_fen AS total_fen, d.insurance_fen,
+               d.free_fund_fen, d.patient_fen FROM deliveries d
+        WHERE {CURRENT_DELIVERY} AND d.delivered_on >= ? AND d.delivered_on <= ?""",
+                      [start, end])
 
 
 def new_job_id() -> str:
