@@ -117,6 +117,7 @@ def test_village_contact_cards_preview_save_print_and_log(
     out = tmp_path / "printed.pdf"
     page._ask_printer = printer_to(out)  # type: ignore[method-assign]
     qtbot.mouseClick(page.print_button, Qt.MouseButton.LeftButton)
+    assert page.task in window._tasks  # closing the window cancels and waits for it
     qtbot.waitUntil(lambda: page.task is None and len(register.clinic.print_jobs()) == 2,
                     timeout=20000)
     # Full page, and the sheets duplexed on the long edge (a PDF-file printer ignores duplex,

@@ -396,6 +396,4 @@ class MainWindow(QMainWindow):
             self.ui.navList.setCurrentRow(row)
         page = self.pages["printing"]
         if self.ui.pages.currentWidget() is page:  # not when unsaved edits kept us back
-            task = page.start(request)  # type: ignore[attr-defined]
-            if task is not None:
-                self._tasks.append(task)
+            page.start(request)  # type: ignore[attr-defined]  (its jobs join self._tasks)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -198,6 +198,8 @@ class PrintPage(QWidget):
         self.glyph_dialog: MissingGlyphsDialog | None = None
         self.picker: HouseholdPicker | None = None
         self.printer: QPrinter | None = None  # kept: the user's printer choice stays
+        # The main window keeps every job it must cancel and wait for when it closes.
+        self.track: Callable[[Task], None] = lambda task: None
         self._households: tuple[str, ...] = ()
         self._household_label = ""
         self._residents: tuple[str, ...] = ()
@@ -603,6 +605,7 @@ class PrintPage(QWidget):
 
         self.task = run_task(self, "生成打印文件", job, on_done=self._generated,
                              on_error=self._failed, on_cancel=self._cancelled)
+        self.track(self.task)
         return self.task
 
     def _set_busy(self, busy: bool) -> None:
@@ -755,6 +758,7 @@ class PrintPage(QWidget):
         self.task = run_task(self, "打印", job,
                              on_done=lambda result: self._printed(output, result),
                              on_error=self._print_failed, on_cancel=self._print_cancelled)
+        self.track(self.task)  # closing the window cancels the print (the printer aborts it)
         return self.task
 
     def _printed(self, output: PrintOutput, result: PrintResult) -> None:
@@ -830,3 +834,4 @@ def connect_print_pages(window: Any) -> None:
     """Wire the 打印 page into the main window: its messages go to the status bar."""
     page = window.pages["printing"]
     page.message.connect(lambda text: window.statusBar().showMessage(text, 10000))
+    page.track = window._tasks.append  # cancelled and waited for when the window closes
