@@ -233,3 +233,10 @@ def test_chart_dot_selects_the_visit(app, qtbot, clinic: Clinic, patient) -> Non
     assert page.tabs.currentWidget() is page.follow_ups_panel
     assert page.follow_ups_panel.table.view.currentIndex().row() == 0
     assert not page.follow_ups_panel.select("no-such-visit")
+
+
+def test_visits_model_passes_qtmodeltester(app, qtbot, qtmodeltester, clinic: Clinic,
+                                           patient) -> None:
+    window: MainWindow = show_window(qtbot, clinic)
+    window.open_resident(patient["resident"])
+    qtmodeltester.check(window.resident_page.follow_ups_panel.model)
