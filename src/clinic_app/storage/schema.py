@@ -312,6 +312,7 @@ def m0003_print_log(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX print_log_job ON print_log(job_id)")
     db.execute("CREATE INDEX print_log_sync ON print_log(device_id, change_seq)")
 
+
 @MIGRATIONS(name="m0004_policy_settings")
 def m0004_policy_settings(db: sqlite_utils.Database) -> None:
     """Settings that travel with sync, and the township's own policy profiles.
@@ -358,32 +359,6 @@ def m0004_policy_settings(db: sqlite_utils.Database) -> None:
             {"key": key.removeprefix("setting."), "value": value,
              "place_id": townships[0] if len(townships) == 1 else None}
             for key, value in moves])
-
-
-@MIGRATIONS(name="m0007_service_records")
-def m0007_service_records(db: sqlite_utils.Database) -> None:
-    """家庭医生签约 (contracts): services with no form of their own, and what ending needs.
-
-    ``service_records`` holds one row per contracted service delivered that has no record
-    elsewhere (health education, consultation, …) so 履约 (fulfilment) can be counted from
-    data; follow-ups, checkups, referrals and deliveries are counted from their own tables.
-    It syncs. The same migration lets a team be deactivated (``teams.active``, as doctors
-    already can) and keeps the free-text note of why a contract ended beside its coded reason
-    (``contracts.end_note``).
-    """
-    db.execute(_table("service_records", """
-        resident_id TEXT NOT NULL REFERENCES residents(id),
-        service_code TEXT NOT NULL,
-        service_on TEXT NOT NULL,
-        doctor_id TEXT REFERENCES doctors(id),
-        method TEXT NOT NULL DEFAULT '',
-        note TEXT NOT NULL DEFAULT ''
-    """))
-    db.execute("CREATE INDEX service_records_resident ON service_records(resident_id, service_on)")
-    db.execute("CREATE INDEX service_records_doctor_id ON service_records(doctor_id)")
-    db.execute("CREATE INDEX service_records_sync ON service_records(device_id, change_seq)")
-    db.execute("ALTER TABLE teams ADD COLUMN active INTEGER NOT NULL DEFAULT 1")
-    db.execute("ALTER TABLE contracts ADD COLUMN end_note TEXT NOT NULL DEFAULT ''")
 
 
 @MIGRATIONS(name="m0005_care")  # 健康体检与慢病小药箱 (issue 6)
@@ -434,3 +409,29 @@ def m0006_work_list(db: sqlite_utils.Database) -> None:
     WHEN 'true' THEN 1 WHEN 'integer' THEN {value} <> 0 WHEN 'real' THEN {value} <> 0
     WHEN 'text' THEN {value} <> '' WHEN 'object' THEN {value} <> '{{}}'
     WHEN 'array' THEN json_array_length(data, '$.new_complication') > 0 END END""")
+
+
+@MIGRATIONS(name="m0007_service_records")
+def m0007_service_records(db: sqlite_utils.Database) -> None:
+    """家庭医生签约 (contracts): services with no form of their own, and what ending needs.
+
+    ``service_records`` holds one row per contracted service delivered that has no record
+    elsewhere (health education, consultation, …) so 履约 (fulfilment) can be counted from
+    data; follow-ups, checkups, referrals and deliveries are counted from their own tables.
+    It syncs. The same migration lets a team be deactivated (``teams.active``, as doctors
+    already can) and keeps the free-text note of why a contract ended beside its coded reason
+    (``contracts.end_note``).
+    """
+    db.execute(_table("service_records", """
+        resident_id TEXT NOT NULL REFERENCES residents(id),
+        service_code TEXT NOT NULL,
+        service_on TEXT NOT NULL,
+        doctor_id TEXT REFERENCES doctors(id),
+        method TEXT NOT NULL DEFAULT '',
+        note TEXT NOT NULL DEFAULT ''
+    """))
+    db.execute("CREATE INDEX service_records_resident ON service_records(resident_id, service_on)")
+    db.execute("CREATE INDEX service_records_doctor_id ON service_records(doctor_id)")
+    db.execute("CREATE INDEX service_records_sync ON service_records(device_id, change_seq)")
+    db.execute("ALTER TABLE teams ADD COLUMN active INTEGER NOT NULL DEFAULT 1")
+    db.execute("ALTER TABLE contracts ADD COLUMN end_note TEXT NOT NULL DEFAULT ''")
