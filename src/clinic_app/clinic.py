@@ -1982,6 +1982,11 @@ class Clinic:
         class_key = "stability" if form == followup.SMI else "classification"
         chosen_class = values.get(class_key) or proposal.classification
         chosen_next = values.get("next_visit_on") or proposal.next_on
+        if form in (followup.TB, followup.SMI) and chosen_next != proposal.next_on:
+            # The schedule (R6, R7) counts these from the visit by the spec's intervals; a
+            # date typed here would be stored and then not followed.
+            raise ValidationFailed({"next_visit_on": f"{followup.FORM_SHORT[form]}的下次随访"
+                                    f"日期按规范间隔计算（{proposal.next_on}），不能另定"})
         departs = chosen_class != proposal.classification or chosen_next > proposal.next_on
         override = (values.get("override_reason") or "").strip()
         if departs and not override:
@@ -2014,11 +2019,12 @@ class Clinic:
             old = self._live("follow_ups", supersedes_id)
             if old["resident_id"] != resident_id:
                 raise ClinicError("只能更正同一个人的随访记录")
-            if followup_queries.is_superseded(self.store, supersedes_id):
-                raise ClinicError("这条随访已经被更正过，请更正最新的那一条")
             if not reason.strip():
                 raise ValidationFailed({"reason": "更正随访记录请写明原因（如：血压录错）"})
         with self._write() as store:
+            # Checked inside the transaction: another window may have corrected it meanwhile.
+            if supersedes_id and followup_queries.is_superseded(store, supersedes_id):
+                raise ClinicError("这条随访已经被更正过，请更正最新的那一条")
             new_id = store.insert("follow_ups", row)
             if values.get("doctor_id"):
                 store.set_meta("last_doctor_id", values["doctor_id"])
@@ -2036,10 +2042,14 @@ class Clinic:
         if not reason.strip():
             raise ValidationFailed({"reason": "作废随访记录请写明原因"})
         self._live("follow_ups", follow_up_id)
-        if followup_queries.is_superseded(self.store, follow_up_id):
-            raise ClinicError("这条随访已经被更正过，请作废最新的那一条")
         with self._write() as store:
-            store.soft_delete("follow_ups", follow_up_id, reason.strip())
+            if followup_queries.is_superseded(store, follow_up_id):
+                raise ClinicError("这条随访已经被更正过，请作废最新的那一条")
+            # The whole correction chain goes: otherwise the version it corrected would
+            # become current again and count as a visit.
+            for version in followup_queries.versions(store, follow_up_id):
+                if not version["deleted"]:
+                    store.soft_delete("follow_ups", version["id"], reason.strip())
 
     def follow_ups(self, resident_id: str) -> list[FollowUp]:
         """Every current visit (corrections replace what they correct), newest first."""

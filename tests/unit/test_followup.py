@@ -264,3 +264,19 @@ def test_every_field_has_a_known_kind_and_sane_range():
         keys = [f.key for f in followup.fields_of(form)]
         assert len(keys) == len(set(keys))
         assert "visit_date" in keys and "next_visit_on" in keys and "doctor_id" in keys
+
+
+def test_voiding_a_corrected_visit_withdraws_the_whole_chain(clinic, patient):
+    first = clinic.record_follow_up(patient, "hypertension", HTN_FIELDS)
+    second = clinic.correct_follow_up(first, {**HTN_FIELDS, "sbp": "135"}, reason="录错")
+    clinic.void_follow_up(second, "录到了别人的档案上")
+    assert clinic.follow_ups(patient) == []  # the corrected original does not come back
+    assert clinic.follow_up_series(patient) == []
+
+
+def test_tb_and_mental_next_date_follows_the_spec(clinic, patient):
+    clinic.add_condition(patient, "tuberculosis", dt.date(2026, 11, 1))
+    with pytest.raises(ValidationFailed, match="按规范间隔计算"):
+        clinic.record_follow_up(patient, "tuberculosis", {
+            "visit_date": "2026-11-23", "tb_phase": "intensive",
+            "next_visit_on": "2027-01-10", "override_reason": "春节后"})

@@ -289,6 +289,12 @@ class FollowUpDialog(QDialog):
             body_layout.addWidget(box)
         body_layout.addStretch(1)
         self.scroll.setWidget(body)
+        if self.form in (followup.TB, followup.SMI):
+            # The spec's intervals decide these forms' next date (R6, R7): shown, not typed.
+            nxt = self.fields["next_visit_on"].widget
+            assert isinstance(nxt, QLineEdit)
+            nxt.setReadOnly(True)
+            nxt.setToolTip("按规范间隔自动计算")
         self._connect()
         self._fill(keep)
 
@@ -315,7 +321,8 @@ class FollowUpDialog(QDialog):
             if self.correcting:
                 values = self.clinic.follow_up_values(self.correcting)
                 doctor = values.get("doctor_id")
-                self._class_auto = self._next_auto = False
+                self._class_auto = False
+                self._next_auto = self.form in (followup.TB, followup.SMI)
                 self.touched = set(self.fields)
             else:
                 draft = self.clinic.follow_up_draft(self.resident_id, self.form)
