@@ -312,3 +312,24 @@ def test_monthly_report_counts_what_the_register_holds(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="还没有到"):
         compute(clinic, "2027-01")
     clinic.close()
+
+
+def test_monthly_report_sees_visits_beyond_the_newest_three(tmp_path: Path) -> None:
+    """A hypertension visit followed by three mental-health visits is still a visit."""
+    clinic = open_clinic(tmp_path / "m.db")
+    village = make_village(clinic, "东村")
+    person = make_household(clinic, village.village_id, head="赵一").head_id
+    clinic.add_condition(person, "hypertension", D(2019, 1, 1))
+    clinic.add_condition(person, "severe_mental", D(2019, 1, 1))
+    with clinic.db.atomic():  # registered years ago, as a real register's people are
+        clinic.db.execute("UPDATE residents SET created_at = '2020-01-01T00:00:00+00:00' "
+                          "WHERE id = ?", [person])
+    clinic.record_follow_up(person, "hypertension", {"visit_date": D(2026, 9, 5),
+                                                      "sbp": "128", "dbp": "80"})
+    for day in (10, 17, 24):
+        clinic.record_follow_up(person, "severe_mental", {"visit_date": D(2026, 9, day),
+                                                           "risk_level": "0",
+                                                           "insight": "full"})
+    (east,) = compute(clinic, "2026-10").villages
+    assert east.due == 0  # hypertension next due 12-05, mental health in December too
+    clinic.close()

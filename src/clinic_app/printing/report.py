@@ -183,8 +183,9 @@ def compute(clinic: Clinic, month: str | dt.date | None = None,
         before = [v for v in mine if v.visit_date < first]
         during = [v for v in mine if first <= v.visit_date <= until]
         s.visits += len(during)
-        dues = schedule.due_dates(profile, codes, before[:3], birth_of[rid],
-                                  since_of[rid])
+        # Every earlier visit, not just the newest few: a patient with TB or mental-health
+        # visits in between would otherwise look never visited for hypertension.
+        dues = schedule.due_dates(profile, codes, before, birth_of[rid], since_of[rid])
         if dues and min(d.due_on for d in dues) <= until:
             s.due += 1
             s.due_visited += bool(during)
