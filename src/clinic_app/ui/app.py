@@ -6,11 +6,12 @@ without Chinese fonts shows Chinese, and every PC shows the same letters.
 
 from __future__ import annotations
 
+import gc
 import sys
 from importlib import resources
 from pathlib import Path
 
-from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+from PySide6.QtCore import QLibraryInfo, QLocale, QObject, QTimer, QTranslator
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -43,6 +44,37 @@ def load_fonts() -> str:
     return family
 
 
+class MainThreadCollector(QObject):
+    """Python's cycle collector, run only in the GUI thread.
+
+    A collection starts in whichever thread happens to allocate. Started in a background task
+    (an import, a print job) it can free Qt objects that belong to the GUI thread, and PySide
+    crashes: seen as segfaults while a print job imported reportlab in a worker. So automatic
+    collection is switched off and the GUI thread collects on a timer, the generation the
+    allocation counts call for, as the automatic collector would have.
+    """
+
+    def __init__(self, parent: QObject, interval_ms: int = 500) -> None:
+        super().__init__(parent)
+        gc.disable()
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.collect)
+        self.timer.start(interval_ms)
+
+    def collect(self) -> int:
+        thresholds, counts = gc.get_threshold(), gc.get_count()
+        if counts[0] <= thresholds[0]:
+            return -1
+        generation = 0
+        if counts[1] > thresholds[1]:
+            generation = 2 if counts[2] > thresholds[2] else 1
+        gc.collect(generation)
+        return generation
+
+
+_collector: MainThreadCollector | None = None
+
+
 def application(argv: list[str] | None = None) -> QApplication:
     """The QApplication with the bundled font as its font (creating it if needed)."""
     app = QApplication.instance()
@@ -58,6 +90,9 @@ def application(argv: list[str] | None = None) -> QApplication:
                                name, "_", folder):
                 app.installTranslator(translator)
                 _translators.append(translator)
+    global _collector
+    if _collector is None:
+        _collector = MainThreadCollector(app)
     app.setApplicationName("村医签约随访登记")
     app.setOrganizationName("clinic-app")
     font = QFont(load_fonts(), FONT_POINT_SIZE)
