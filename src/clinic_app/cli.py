@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import re
 import sys
 import time
 from collections.abc import Sequence
@@ -40,10 +41,44 @@ EXIT_CHECK_FAILED = 3
 EXIT_ROWS_REJECTED = 4  # import-roster: imported, but some rows were rejected
 
 
+# argparse's own messages are English; county staff read Chinese. The common ones, translated.
+_ARGPARSE_MESSAGES = (
+    (re.compile(r"the following arguments are required: (.+)"), r"缺少必填参数：\1"),
+    (re.compile(r"argument (\S+): invalid int value: '(.*)'"), r"参数 \1 应为整数，而不是“\2”"),
+    (re.compile(r"argument (\S+): invalid choice: '(.*)' \(choose from (.+)\)"),
+     r"参数 \1 不能是“\2”，可选：\3"),
+    (re.compile(r"argument (\S+): expected one argument"), r"参数 \1 后面需要一个值"),
+    (re.compile(r"unrecognized arguments: (.+)"), r"无法识别的参数：\1"),
+    (re.compile(r"argument (\S+): (.+)"), r"参数 \1：\2"),
+)
+
+
+def _chinese(message: str) -> str:
+    for pattern, replacement in _ARGPARSE_MESSAGES:
+        if pattern.fullmatch(message):
+            return pattern.sub(replacement, message)
+    return message
+
+
 class _Parser(argparse.ArgumentParser):
+    """argparse with Chinese help headings and error messages."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("add_help", False)
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "参数"
+        self._optionals.title = "选项"
+        self.add_argument("-h", "--help", action="help", help="显示帮助并退出")
+
+    def format_usage(self) -> str:
+        return super().format_usage().replace("usage: ", "用法：", 1)
+
+    def format_help(self) -> str:
+        return super().format_help().replace("usage: ", "用法：", 1)
+
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
-        print(f"命令用法错误：{message}", file=sys.stderr)
+        print(f"命令用法错误：{_chinese(message)}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
 
 
@@ -163,6 +198,8 @@ def _date_arg(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise argparse.ArgumentTypeError(f"没有 {text} 这一天") from None
         raise argparse.ArgumentTypeError(f"日期格式应为 2026-11-23，而不是 {text}") from None
 
 

@@ -129,7 +129,7 @@ def test_overdue_lists_risk_first(tmp_path: Path, capsys: pytest.CaptureFixture[
     with pytest.raises(SystemExit) as usage:
         main(["overdue", "--db", db, "--as-of", "2026-02-30"])
     assert usage.value.code == 2
-    assert "日期格式" in capsys.readouterr().err
+    assert "没有 2026-02-30 这一天" in capsys.readouterr().err
 
 
 def test_import_roster_json_and_error_report(tmp_path: Path,

@@ -106,3 +106,25 @@ def test_contract_sign_renew_end_and_service(register: Path, capsys) -> None:
     code, _, err = run(capsys, "contract", "sign", "张三", "--db", db, "--doctor", "李无名",
                        "--package", "chronic")
     assert code == 1 and "找到 0 位" in err
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["contracts"], "缺少必填参数：list"),
+    (["contracts", "nonsense"], "参数 list 不能是“nonsense”"),
+    (["demo", "--residents", "abc"], "参数 --residents 应为整数，而不是“abc”"),
+    (["overdue", "--as-of", "2026-02-30"], "没有 2026-02-30 这一天"),
+    (["search", "zs", "--bogus"], "无法识别的参数：--bogus"),
+])
+def test_usage_errors_are_chinese(capsys, argv, expected) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert expected in err and "用法：" in err
+
+
+def test_help_is_chinese(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["follow-up", "--help"])
+    out = capsys.readouterr().out
+    assert out.startswith("用法：") and "显示帮助并退出" in out and "usage" not in out
