@@ -1416,8 +1416,6 @@ class Clinic:
             data["correction_reason"] = reason.strip()
         profile = self.profile
         cost = profile.value("checkup.cost_fen", date)
-        active = {c.code for c in self.conditions(resident_id) if c.status == "active"}
-        new_codes = [code for code in enrol if code not in active]
         row = {"resident_id": resident_id, "checkup_date": date, "doctor_id": doctor_id,
                "sbp": sbp, "dbp": dbp, "weight_kg": values.get("weight_kg"),
                "height_cm": values.get("height_cm"),
@@ -1426,6 +1424,14 @@ class Clinic:
                "data": json.dumps(data, ensure_ascii=False, sort_keys=True),
                "supersedes_id": supersedes_id}
         with self._write() as store:
+            # Checked again inside the transaction: another window, the command line or a
+            # sync may have corrected it (or added the condition) since the checks above.
+            if supersedes_id and care_sql.checkup_superseded(store, supersedes_id):
+                raise ValidationFailed({"supersedes_id":
+                                        "这次体检已经被更正过，请更正最新的那一条"})
+            active = {c["code"] for c in queries.conditions_of(store, resident_id)
+                      if c["status"] == "active"}
+            new_codes = [code for code in enrol if code not in active]
             checkup_id = store.insert("checkups", row)
             for code in new_codes:  # nested: a savepoint inside this transaction
                 self.add_condition(resident_id, code, date)
@@ -1447,11 +1453,12 @@ class Clinic:
         if not reason.strip():
             raise ValidationFailed({"reason": "作废体检记录请写明原因"})
         self._live("checkups", checkup_id)
-        if care_sql.checkup_superseded(self.store, checkup_id):
-            raise ClinicError("这次体检已经被更正过，请作废最新的那一条")
-        chain = care_sql.checkup_versions(self.store, checkup_id)
         with self._write() as store:
-            for version in chain:
+            # Inside the transaction: a correction saved meanwhile elsewhere would otherwise
+            # survive the void (only the chain read before it would be withdrawn).
+            if care_sql.checkup_superseded(store, checkup_id):
+                raise ClinicError("这次体检已经被更正过，请作废最新的那一条")
+            for version in care_sql.checkup_versions(store, checkup_id):
                 if not version["deleted"]:
                     store.soft_delete("checkups", version["id"], reason.strip())
 
@@ -1542,12 +1549,14 @@ class Clinic:
         person = self._live("residents", resident_id)
         if person["status"] != "active":
             raise ValidationFailed({"resident_id": f"{person['name']} 已不在册，不能建药箱"})
-        if care_sql.box_of(self.store, resident_id) is not None:
-            raise ValidationFailed({"resident_id": f"{person['name']} 已有慢病小药箱"})
         opened_on = opened_on or self.today()
         if opened_on > self.today():
             raise ValidationFailed({"opened_on": "建箱日期不能晚于今天"})
         with self._write() as store:
+            # One box a person: checked inside the transaction, so two writers cannot both
+            # open one.
+            if care_sql.box_of(store, resident_id) is not None:
+                raise ValidationFailed({"resident_id": f"{person['name']} 已有慢病小药箱"})
             return store.insert("medicine_boxes", {"resident_id": resident_id,
                                                    "opened_on": opened_on, "notes": notes})
 
@@ -1659,27 +1668,32 @@ class Clinic:
                 unit: str = "盒", notes: str = "", _corrects: str | None = None) -> str:
         """Record medicine handed over. A free-fund share beyond what is left of the year's
         cap is refused with the amounts; split it (part paid by insurance or the patient)."""
-        split, problems, _ = self.check_delivery(
-            item_id, quantity=quantity, unit_price_fen=unit_price_fen, delivered_on=delivered_on,
-            insurance_fen=insurance_fen, free_fund_fen=free_fund_fen, patient_fen=patient_fen,
-            replacing=_corrects)
-        if location not in med.LOCATIONS:
-            problems["location"] = "送药方式只能是上门送药或村卫生室取药"
-        if delivered_by:
-            self._live("doctors", delivered_by)
-        if problems:
-            raise ValidationFailed(problems)
-        item = self._live("box_items", item_id)
-        box = self._live("medicine_boxes", item["box_id"])
-        row = {"box_id": box["id"], "resident_id": box["resident_id"], "item_id": item_id,
-               "delivered_on": delivered_on or self.today(), "medicine": item["medicine"],
-               "quantity": quantity, "unit": unit or "盒", "unit_price_fen": unit_price_fen,
-               **split.as_row(), "receipt_no": receipt_no.strip(), "delivered_by": delivered_by,
-               "location": location, "corrects_id": _corrects, "notes": notes.strip(),
-               "kind": "delivery"}
         with self._write() as store:
-            if _corrects and care_sql.delivery_replaced(self.store, _corrects):
-                raise ClinicError("这条发药记录刚被别人更正过，请刷新后再改")
+            # Every check runs inside the transaction (BEGIN IMMEDIATE holds the write lock):
+            # checked before it, two writers (the window and the command line, a sync) could
+            # each see the cap's balance with room left and together pass it.
+            if _corrects:  # still there and current: not voided or corrected meanwhile
+                self._current_delivery(_corrects)
+            if _corrects and care_sql.current_refunds_of(store, _corrects):
+                raise ClinicError("这次发药已有退药记录，不能再更正；请先更正或作废退药记录")
+            split, problems, _ = self.check_delivery(
+                item_id, quantity=quantity, unit_price_fen=unit_price_fen,
+                delivered_on=delivered_on, insurance_fen=insurance_fen,
+                free_fund_fen=free_fund_fen, patient_fen=patient_fen, replacing=_corrects)
+            if location not in med.LOCATIONS:
+                problems["location"] = "送药方式只能是上门送药或村卫生室取药"
+            if delivered_by:
+                self._live("doctors", delivered_by)
+            if problems:
+                raise ValidationFailed(problems)
+            item = self._live("box_items", item_id)
+            box = self._live("medicine_boxes", item["box_id"])
+            row = {"box_id": box["id"], "resident_id": box["resident_id"], "item_id": item_id,
+                   "delivered_on": delivered_on or self.today(), "medicine": item["medicine"],
+                   "quantity": quantity, "unit": unit or "盒", "unit_price_fen": unit_price_fen,
+                   **split.as_row(), "receipt_no": receipt_no.strip(),
+                   "delivered_by": delivered_by, "location": location, "corrects_id": _corrects,
+                   "notes": notes.strip(), "kind": "delivery"}
             new_id = store.insert("deliveries", row)
             if delivered_by:
                 store.set_meta("last_doctor_id", delivered_by)
@@ -1751,14 +1765,15 @@ class Clinic:
         earlier versions; kept as tombstones with the reason."""
         if not reason.strip():
             raise ValidationFailed({"reason": "作废发药记录请写明原因"})
-        row = self._current_delivery(delivery_id)
-        if row["kind"] == "delivery" and care_sql.current_refunds_of(self.store,
-                                                                     delivery_id):
-            raise ClinicError("这次发药已有退药记录，请先作废退药记录")
-        chain = [row]
-        while chain[-1]["corrects_id"]:
-            chain.append(self._get("deliveries", chain[-1]["corrects_id"]))
         with self._write() as store:
+            # Inside the transaction: a correction or refund saved meanwhile elsewhere would
+            # otherwise outlive the void (still counting against the cap).
+            row = self._current_delivery(delivery_id)
+            if row["kind"] == "delivery" and care_sql.current_refunds_of(store, delivery_id):
+                raise ClinicError("这次发药已有退药记录，请先作废退药记录")
+            chain = [row]
+            while chain[-1]["corrects_id"]:
+                chain.append(self._get("deliveries", chain[-1]["corrects_id"]))
             for version in chain:
                 if not version["deleted"]:
                     store.soft_delete("deliveries", version["id"], reason.strip())
@@ -1869,41 +1884,46 @@ class Clinic:
                 corrects: Mapping[str, Any] | None = None) -> str:
         """A refund row (new, or replacing `corrects`) against a current delivery."""
         on = on or self.today()
-        problems: dict[str, str] = {}
-        refunds = [r for r in care_sql.current_refunds_of(self.store, original["id"])
-                   if not corrects or r["id"] != corrects["id"]]
-        back_qty = -sum(r["quantity"] for r in refunds)
-        before = sum((med.Split.of(r) for r in refunds), med.Split())
-        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
-            problems["quantity"] = "退药数量应为正整数"
-        elif quantity > original["quantity"] - back_qty:
-            problems["quantity"] = (f"最多还能退 {original['quantity'] - back_qty}"
-                                    f"{original['unit']}（发了 {original['quantity']}，"
-                                    f"已退 {back_qty}）")
-        if on > self.today():
-            problems["delivered_on"] = f"退药日期 {on} 在今天之后"
-        elif on < dt.date.fromisoformat(original["delivered_on"]):
-            problems["delivered_on"] = f"退药日期早于发药日期 {original['delivered_on']}"
-        if not reason:
-            problems["reason"] = "请写明退药原因（如：换药、停药、药品破损）"
-        if problems:
-            raise ValidationFailed(problems)
-        amount = quantity * original["unit_price_fen"]
-        paid = med.Split.of(original)
-        # A split is given as the amounts returned to each payer; the row stores negatives.
-        split = med.refund_split(paid, before, amount) if split is None else -split
-        bad = med.refund_problems(split, paid, before, amount)
-        if bad:
-            raise ValidationFailed(bad)
-        row = {"box_id": original["box_id"], "resident_id": original["resident_id"],
-               "item_id": original["item_id"], "delivered_on": on,
-               "medicine": original["medicine"], "quantity": -quantity,
-               "unit": original["unit"], "unit_price_fen": original["unit_price_fen"],
-               **split.as_row(), "receipt_no": receipt_no.strip(),
-               "delivered_by": original["delivered_by"], "location": original["location"],
-               "corrects_id": corrects["id"] if corrects else None, "notes": reason,
-               "kind": "refund", "refund_of": original["id"]}
         with self._write() as store:
+            # Checked inside the transaction: a refund or correction saved meanwhile by
+            # another writer would otherwise let two refunds return more than was delivered.
+            original = self._current_delivery(original["id"])
+            if corrects and care_sql.delivery_replaced(store, corrects["id"]):
+                raise ClinicError("这条退药记录刚被别人更正过，请刷新后再改")
+            problems: dict[str, str] = {}
+            refunds = [r for r in care_sql.current_refunds_of(store, original["id"])
+                       if not corrects or r["id"] != corrects["id"]]
+            back_qty = -sum(r["quantity"] for r in refunds)
+            before = sum((med.Split.of(r) for r in refunds), med.Split())
+            if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
+                problems["quantity"] = "退药数量应为正整数"
+            elif quantity > original["quantity"] - back_qty:
+                problems["quantity"] = (f"最多还能退 {original['quantity'] - back_qty}"
+                                        f"{original['unit']}（发了 {original['quantity']}，"
+                                        f"已退 {back_qty}）")
+            if on > self.today():
+                problems["delivered_on"] = f"退药日期 {on} 在今天之后"
+            elif on < dt.date.fromisoformat(original["delivered_on"]):
+                problems["delivered_on"] = f"退药日期早于发药日期 {original['delivered_on']}"
+            if not reason:
+                problems["reason"] = "请写明退药原因（如：换药、停药、药品破损）"
+            if problems:
+                raise ValidationFailed(problems)
+            amount = quantity * original["unit_price_fen"]
+            paid = med.Split.of(original)
+            # A split is given as the amounts returned to each payer; the row stores negatives.
+            split = med.refund_split(paid, before, amount) if split is None else -split
+            bad = med.refund_problems(split, paid, before, amount)
+            if bad:
+                raise ValidationFailed(bad)
+            row = {"box_id": original["box_id"], "resident_id": original["resident_id"],
+                   "item_id": original["item_id"], "delivered_on": on,
+                   "medicine": original["medicine"], "quantity": -quantity,
+                   "unit": original["unit"], "unit_price_fen": original["unit_price_fen"],
+                   **split.as_row(), "receipt_no": receipt_no.strip(),
+                   "delivered_by": original["delivered_by"], "location": original["location"],
+                   "corrects_id": corrects["id"] if corrects else None, "notes": reason,
+                   "kind": "refund", "refund_of": original["id"]}
             return store.insert("deliveries", row)
 
     # ------------------------------------------------------------------ follow-up forms (issue 5)

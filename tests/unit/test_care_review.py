@@ -1,0 +1,190 @@
+"""Regression tests for the review of checkups and medicine boxes (issue 6).
+
+Two writers on one register — the window and the command line, or a sync — can both pass a
+check made before either opened its write transaction. Each race here is staged with two
+``Clinic`` objects on the same file: the second writes in the moment between the first one's
+checks and its transaction, so a check made outside the transaction sees stale data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from factories import make_household, make_village, open_clinic
+
+from clinic_app.clinic import Clinic
+from clinic_app.errors import ClinicError, ValidationFailed
+
+D = dt.date
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "c.db"
+
+
+@pytest.fixture
+def clinic(path: Path) -> Iterator[Clinic]:
+    c = open_clinic(path)
+    c.set_profile("xinbin")  # 001: free chronic medicine, 1000 元 a person a year
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def other(path: Path, clinic: Clinic) -> Iterator[Clinic]:
+    """A second writer on the same file (another window, the command line)."""
+    c = open_clinic(path)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def box(clinic: Clinic) -> dict[str, str]:
+    village = make_village(clinic)
+    family = make_household(clinic, village.village_id, head="王建国")
+    clinic.add_condition(family.head_id, "hypertension", D(2020, 1, 1))
+    box_id = clinic.open_box(family.head_id, D(2025, 1, 2))
+    item = clinic.add_box_item(box_id, "苯磺酸氨氯地平片", strength="5mg×28片",
+                               condition_code="hypertension", units_per_day=1)
+    return {"resident": family.head_id, "box": box_id, "item": item}
+
+
+def meanwhile(monkeypatch: pytest.MonkeyPatch, clinic: Clinic,
+              competitor: Callable[[], object]) -> list[object]:
+    """Run `competitor` (another writer) just before `clinic` opens its next write
+    transaction, i.e. after every check made outside it. Returns what it returned."""
+    original = clinic._write
+    done: list[object] = []
+
+    @contextmanager
+    def write() -> Iterator[object]:
+        if not done:
+            done.append(competitor())
+        with original() as store:
+            yield store
+
+    monkeypatch.setattr(clinic, "_write", write)
+    return done
+
+
+# ---------------------------------------------------------------------- medicine box
+def test_two_deliveries_cannot_together_pass_the_cap(clinic, other, box, monkeypatch) -> None:
+    clinic.deliver(box["item"], quantity=40, unit_price_fen=2000, delivered_on=D(2026, 5, 1))
+    assert clinic.box_balance(box["resident"], D(2026, 6, 1)).left_fen == 20000
+    # Both deliveries fit in the 200 元 left on their own; together they do not.
+    done = meanwhile(monkeypatch, clinic, lambda: other.deliver(
+        box["item"], quantity=15, unit_price_fen=1000, delivered_on=D(2026, 6, 1)))
+    with pytest.raises(ValidationFailed) as refused:
+        clinic.deliver(box["item"], quantity=15, unit_price_fen=1000,
+                       delivered_on=D(2026, 6, 2))
+    assert done and "只剩 50.00 元" in refused.value.fields["free_fund_fen"]
+    balance = clinic.box_balance(box["resident"], D(2026, 6, 2))
+    assert (balance.used_fen, balance.left_fen) == (95000, 5000)
+    assert clinic.count("deliveries") == 2
+
+
+def test_two_refunds_cannot_together_return_more_than_was_delivered(
+        clinic, other, box, monkeypatch) -> None:
+    sent = clinic.deliver(box["item"], quantity=3, unit_price_fen=1850,
+                          delivered_on=D(2026, 5, 1))
+    meanwhile(monkeypatch, clinic, lambda: other.refund_delivery(
+        sent, 2, on=D(2026, 5, 3), reason="停药"))
+    with pytest.raises(ValidationFailed) as refused:
+        clinic.refund_delivery(sent, 2, on=D(2026, 5, 4), reason="停药")
+    assert "最多还能退 1盒" in refused.value.fields["quantity"]
+    refunded = [d for d in clinic.medicine_box(box["resident"]).deliveries
+                if d["kind"] == "refund"]
+    assert [d["quantity"] for d in refunded] == [-2]
+
+
+def test_a_refund_of_a_delivery_corrected_meanwhile_is_refused(
+        clinic, other, box, monkeypatch) -> None:
+    sent = clinic.deliver(box["item"], quantity=3, unit_price_fen=1850,
+                          delivered_on=D(2026, 5, 1))
+    meanwhile(monkeypatch, clinic, lambda: other.correct_delivery(
+        sent, reason="数量录错", quantity=2))
+    with pytest.raises(ClinicError, match="已被更正"):
+        clinic.refund_delivery(sent, 1, on=D(2026, 5, 4), reason="停药")
+    assert [d["kind"] for d in clinic.medicine_box(box["resident"]).deliveries
+            if d["current"]] == ["delivery"]
+
+
+def test_correcting_a_delivery_refunded_meanwhile_is_refused(
+        clinic, other, box, monkeypatch) -> None:
+    sent = clinic.deliver(box["item"], quantity=3, unit_price_fen=1850,
+                          delivered_on=D(2026, 5, 1))
+    meanwhile(monkeypatch, clinic, lambda: other.refund_delivery(
+        sent, 1, on=D(2026, 5, 3), reason="停药"))
+    with pytest.raises(ClinicError, match="已有退药记录"):
+        clinic.correct_delivery(sent, reason="单价录错", unit_price_fen=1800)
+    # The refund still refers to the delivery that is current.
+    rows = {d["id"]: d for d in clinic.medicine_box(box["resident"]).deliveries}
+    assert rows[sent]["current"] and len(rows) == 2
+
+
+def test_two_corrections_of_one_delivery_do_not_both_land(
+        clinic, other, box, monkeypatch) -> None:
+    sent = clinic.deliver(box["item"], quantity=3, unit_price_fen=1850,
+                          delivered_on=D(2026, 5, 1))
+    meanwhile(monkeypatch, clinic, lambda: other.correct_delivery(
+        sent, reason="数量录错", quantity=2))
+    with pytest.raises(ClinicError, match="更正"):
+        clinic.correct_delivery(sent, reason="单价录错", unit_price_fen=1800)
+    current = [d for d in clinic.medicine_box(box["resident"]).deliveries if d["current"]]
+    assert [(d["quantity"], d["unit_price_fen"]) for d in current] == [(2, 1850)]
+
+
+def test_voiding_a_delivery_corrected_meanwhile_is_refused(
+        clinic, other, box, monkeypatch) -> None:
+    sent = clinic.deliver(box["item"], quantity=3, unit_price_fen=1850,
+                          delivered_on=D(2026, 5, 1))
+    meanwhile(monkeypatch, clinic, lambda: other.correct_delivery(
+        sent, reason="数量录错", quantity=2))
+    with pytest.raises(ClinicError, match="已被更正"):
+        clinic.void_delivery(sent, "录错人")
+    # Otherwise the original was gone and its correction still counted as a delivery.
+    current = [d for d in clinic.medicine_box(box["resident"]).deliveries if d["current"]]
+    assert [d["quantity"] for d in current] == [2]
+
+
+def test_a_second_box_opened_meanwhile_is_refused(clinic, other, monkeypatch) -> None:
+    village = make_village(clinic)
+    person = make_household(clinic, village.village_id, head="王建国").head_id
+    meanwhile(monkeypatch, clinic, lambda: other.open_box(person, D(2026, 1, 2)))
+    with pytest.raises(ValidationFailed, match="已有慢病小药箱"):
+        clinic.open_box(person, D(2026, 1, 3))
+    assert clinic.count("medicine_boxes") == 1
+
+
+# ---------------------------------------------------------------------- checkups
+@pytest.fixture
+def checked(clinic: Clinic) -> dict[str, str]:
+    village = make_village(clinic)
+    person = make_household(clinic, village.village_id, head="张三").head_id
+    first = clinic.record_checkup(person, D(2026, 3, 1), {"sbp_left": "150", "dbp_left": "95"})
+    return {"resident": person, "checkup": first.id}
+
+
+def test_two_corrections_of_one_checkup_do_not_both_land(clinic, other, checked,
+                                                         monkeypatch) -> None:
+    meanwhile(monkeypatch, clinic, lambda: other.correct_checkup(
+        checked["checkup"], D(2026, 3, 1), {"sbp_left": "130", "dbp_left": "85"}, "血压录错"))
+    with pytest.raises(ValidationFailed) as refused:
+        clinic.correct_checkup(checked["checkup"], D(2026, 3, 1),
+                               {"sbp_left": "140", "dbp_left": "90"}, "血压录错")
+    assert "已经被更正过" in refused.value.fields["supersedes_id"]
+    assert [c.sbp for c in clinic.checkups(checked["resident"])] == [130]
+
+
+def test_voiding_a_checkup_corrected_meanwhile_is_refused(clinic, other, checked,
+                                                          monkeypatch) -> None:
+    meanwhile(monkeypatch, clinic, lambda: other.correct_checkup(
+        checked["checkup"], D(2026, 3, 1), {"sbp_left": "130", "dbp_left": "85"}, "血压录错"))
+    with pytest.raises(ClinicError, match="已经被更正过"):
+        clinic.void_checkup(checked["checkup"], "录错人")
+    assert [c.sbp for c in clinic.checkups(checked["resident"])] == [130]
