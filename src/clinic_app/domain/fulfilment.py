@@ -31,6 +31,7 @@ from typing import Any, NamedTuple
 
 from clinic_app.domain.codes import CHRONIC_CONDITIONS
 from clinic_app.domain.policy import RULES, SERVICE_CODES
+from clinic_app.domain.schedule import FORM_CONDITIONS  # which conditions each form covers
 
 # Service codes a package may promise, with their Chinese names (from the policy format).
 SERVICE_NAMES = SERVICE_CODES
@@ -38,15 +39,6 @@ SERVICE_NAMES = SERVICE_CODES
 # Conditions whose yearly follow-up promise the spec defines as face-to-face visits.
 FACE_TO_FACE_ONLY = ("hypertension", "diabetes")
 FACE_TO_FACE_METHODS = ("clinic", "home")
-
-# Which conditions a follow-up form covers (the national forms; combined = both).
-FORM_CONDITIONS = {
-    "hypertension": ("hypertension",),
-    "diabetes": ("diabetes",),
-    "combined": ("hypertension", "diabetes"),
-    "tuberculosis": ("tuberculosis",),
-    "severe_mental": ("severe_mental",),
-}
 
 # Services counted from other tables; everything else comes from service_records.
 FROM_OWN_FORMS = ("follow_up", "checkup")

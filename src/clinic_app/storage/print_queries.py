@@ -11,11 +11,12 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from clinic_app.domain.schedule import SCHEDULED
 from clinic_app.storage.care_queries import CURRENT_DELIVERY
 from clinic_app.storage.store import Store, new_id
 
 CHUNK = 900
-SCHEDULED_CODES = ("hypertension", "diabetes", "tuberculosis", "severe_mental")
+SCHEDULED_CODES = SCHEDULED  # the conditions with a follow-up schedule (domain/schedule.py)
 _RECORD_ID = re.compile(r"[0-9a-f]{32}")
 
 

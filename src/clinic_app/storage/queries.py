@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from clinic_app.domain import ids, pinyin
+from clinic_app.domain.schedule import SCHEDULED
 from clinic_app.storage.schema import SYNCED_TABLES
 from clinic_app.storage.store import Store
 
@@ -351,7 +352,8 @@ def village_households(store: Store, village_id: str) -> list[dict[str, Any]]:
         ORDER BY CAST(h.group_name AS INTEGER), h.group_name, h.household_no""", [village_id])
 
 
-SCHEDULED_CODES = ("hypertension", "diabetes", "tuberculosis", "severe_mental")
+# The conditions with a follow-up schedule: one list, in domain/schedule.py.
+SCHEDULED_CODES = SCHEDULED
 
 
 def schedule_inputs(store: Store, *, village_id: str | None = None,

@@ -23,10 +23,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from clinic_app.domain.schedule import PREVIOUS_WINDOW_DAYS
+from clinic_app.domain.schedule import PREVIOUS_WINDOW_DAYS, SCHEDULED
 from clinic_app.storage.store import Store
 
-SCHEDULED_CODES = ("hypertension", "diabetes", "tuberculosis", "severe_mental")
+# The conditions with a follow-up schedule: one list, in domain/schedule.py.
+SCHEDULED_CODES = SCHEDULED
 _CODES = ", ".join(f"'{c}'" for c in SCHEDULED_CODES)
 _SCHEDULED = f"c.deleted = 0 AND c.status = 'active' AND c.code IN ({_CODES})"
 
