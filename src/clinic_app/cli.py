@@ -569,7 +569,7 @@ def _yuan(fen: int | None) -> str:
 
 def cmd_checkups_due(args: argparse.Namespace) -> int:
     with _care_open(args) as clinic:
-        year = args.year or clinic.today().year
+        year = clinic.checkup_year(args.year)  # checked: 2000 to next year
         rows = clinic.checkups_due(year, village_id=_village_id(clinic, args.village))
     if args.json:
         _print_json([{k: r[k] for k in (
@@ -590,7 +590,7 @@ def cmd_checkups_due(args: argparse.Namespace) -> int:
 
 def cmd_checkup_coverage(args: argparse.Namespace) -> int:
     with _care_open(args) as clinic:
-        year = args.year or clinic.today().year
+        year = clinic.checkup_year(args.year)  # checked: 2000 to next year
         rows = clinic.checkup_coverage(year)
     if args.json:
         _print_json([{**r, "cost_yuan": _yuan(r["cost_fen"])} for r in rows])

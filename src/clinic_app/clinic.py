@@ -1479,15 +1479,31 @@ class Clinic:
         return {k: v for k, v in values.items()
                 if k in checkup_spec.FIELD_BY_KEY and v not in (None, "", [])}
 
+    FIRST_CHECKUP_YEAR = 2000  # as for deliveries: a year before it is a typing slip
+
+    def checkup_year(self, year: int | None) -> int:
+        """The calendar year a checkup list is asked for: None is this year; 2000 up to next
+        year (to plan ahead) is accepted, anything else refused in Chinese (0 must not
+        quietly mean this year, nor 99999 end in a traceback)."""
+        this_year = self.today().year
+        if year is None:
+            return this_year
+        last = this_year + 1
+        if isinstance(year, bool) or not isinstance(year, int) or \
+                not self.FIRST_CHECKUP_YEAR <= year <= last:
+            raise ValidationFailed({"year": f"年份应在 {self.FIRST_CHECKUP_YEAR} 至 {last} 之间，"
+                                            f"而不是 {year}"})
+        return year
+
     def checkups_per_year(self, year: int | None = None) -> int:
-        year = year or self.today().year
+        year = self.checkup_year(year)
         on = min(self.today(), dt.date(year, 12, 31))
         return int(self.profile.value("checkup.per_year", on, 1))
 
     def checkups_due(self, year: int | None = None, *, village_id: str | None = None,
                      resident_ids: list[str] | None = None) -> list[dict[str, Any]]:
         """Covered residents not yet checked (as often as the profile asks) in a calendar year."""
-        year = year or self.today().year
+        year = self.checkup_year(year)
         per_year = self.checkups_per_year(year)
         rows = care_sql.checkup_status(self.store, f"{year}-01-01", f"{year}-12-31",
                                        village_id=village_id, resident_ids=resident_ids,
@@ -1505,7 +1521,7 @@ class Clinic:
     def checkup_coverage(self, year: int | None = None) -> list[dict[str, Any]]:
         """Per village: covered residents, checked as often as asked, percent against the
         profile's target, checkups done and their cost at the profile's standard."""
-        year = year or self.today().year
+        year = self.checkup_year(year)
         per_year = self.checkups_per_year(year)
         on = min(self.today(), dt.date(year, 12, 31))
         target = self.profile.value("checkup.coverage_target", on)

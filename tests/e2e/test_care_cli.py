@@ -137,3 +137,20 @@ def test_commands_as_a_county_script_runs_them(register: Path, tmp_path: Path) -
     assert result.returncode == 0, result.stderr
     assert "合计\t2\t\t37.02" in result.stdout and out_file.exists()
     assert "2026年第三季度" in result.stderr
+
+
+@pytest.mark.parametrize(("command", "year"), [("checkups-due", "99999"), ("checkups-due", "0"),
+                                               ("checkup-coverage", "1")])
+def test_years_outside_the_register_are_refused(register: Path, capsys, command: str,
+                                                year: str) -> None:
+    # 99999 printed a traceback, 0 silently meant this year, 1 printed a year-1 table.
+    code, out, err = run(capsys, command, "--db", str(register), "--year", year)
+    assert code == 1 and out == ""
+    assert f"年份应在 2000 至 {dt.date.today().year + 1} 之间，而不是 {year}" in err
+    assert "Traceback" not in err
+
+
+def test_a_year_that_is_not_a_number_is_a_usage_error(register: Path, capsys) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["checkups-due", "--db", str(register), "--year", "今年"])
+    assert stopped.value.code == 2 and "应为整数" in capsys.readouterr().err

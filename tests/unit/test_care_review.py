@@ -188,3 +188,19 @@ def test_voiding_a_checkup_corrected_meanwhile_is_refused(clinic, other, checked
     with pytest.raises(ClinicError, match="已经被更正过"):
         clinic.void_checkup(checked["checkup"], "录错人")
     assert [c.sbp for c in clinic.checkups(checked["resident"])] == [130]
+
+
+# ---------------------------------------------------------------------- years asked for
+@pytest.mark.parametrize("year", [0, 1, 1999, 2028, 99999])
+def test_a_year_outside_the_register_is_refused_in_chinese(clinic: Clinic, year: int) -> None:
+    # 0 used to mean "this year" silently, 99999 to end in a traceback (no such date).
+    for ask in (clinic.checkups_due, clinic.checkup_coverage, clinic.checkups_per_year):
+        with pytest.raises(ValidationFailed) as refused:
+            ask(year)
+        assert refused.value.fields["year"] == f"年份应在 2000 至 2027 之间，而不是 {year}"
+
+
+def test_this_year_is_the_default_and_next_year_can_be_planned(clinic: Clinic) -> None:
+    assert clinic.checkup_year(None) == 2026 and clinic.checkup_year(2027) == 2027
+    assert clinic.checkup_year(2000) == 2000
+    assert clinic.checkups_due(2027) == [] and clinic.checkup_coverage(None) == []
