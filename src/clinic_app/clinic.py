@@ -1535,6 +1535,19 @@ class Clinic:
             row["target"] = target
         return rows
 
+    def last_doctor_id(self) -> str | None:
+        """The doctor named on the last checkup, delivery or visit saved on this computer
+        (a local setting), to preselect on the next form; None once that doctor is no longer
+        active, so a form never proposes someone who has left."""
+        doctor_id = self.store.meta("last_doctor_id")
+        if not doctor_id:
+            return None
+        try:
+            doctor = self._live("doctors", doctor_id)
+        except NotFoundError:
+            return None
+        return doctor_id if doctor["active"] else None
+
     # -- medicine boxes
     def medicine_box(self, resident_id: str, as_of: dt.date | None = None) -> med.BoxView:
         """The resident's box: medicines with days left, every delivery (history included)

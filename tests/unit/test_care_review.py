@@ -204,3 +204,24 @@ def test_this_year_is_the_default_and_next_year_can_be_planned(clinic: Clinic) -
     assert clinic.checkup_year(None) == 2026 and clinic.checkup_year(2027) == 2027
     assert clinic.checkup_year(2000) == 2000
     assert clinic.checkups_due(2027) == [] and clinic.checkup_coverage(None) == []
+
+
+# ---------------------------------------------------------------------- the last doctor
+def test_the_last_doctor_is_read_through_the_facade_and_only_while_active(
+        clinic: Clinic, checked: dict[str, str]) -> None:
+    doctor = clinic.add_doctor("李医生")
+    assert clinic.last_doctor_id() is None
+    clinic.record_checkup(checked["resident"], D(2026, 11, 1), {}, doctor_id=doctor)
+    assert clinic.last_doctor_id() == doctor
+    clinic.add_condition(checked["resident"], "hypertension", D(2020, 1, 1))
+    assert clinic.follow_up_draft(checked["resident"], "hypertension").doctor_id == doctor
+    clinic.set_doctor_active(doctor, False)  # left the clinic: not proposed any more
+    assert clinic.last_doctor_id() is None
+    assert clinic.follow_up_draft(checked["resident"], "hypertension").doctor_id is None
+
+
+def test_care_screens_hold_no_storage_calls() -> None:
+    """The checkup form and the medicine box ask the facade, not the store (house rule)."""
+    ui = Path(__file__).parents[2] / "src" / "clinic_app" / "ui"
+    for name in ("checkup_form.py", "medicine_box.py"):
+        assert ".store." not in (ui / name).read_text(encoding="utf-8"), name

@@ -191,7 +191,7 @@ class CheckupDialog(QDialog):
         self.doctor_combo.addItem("（未填）", None)
         for doctor in clinic.doctors():
             self.doctor_combo.addItem(doctor["name"], doctor["id"])
-        last = clinic.store.meta("last_doctor_id")
+        last = clinic.last_doctor_id()
         if last and self.doctor_combo.findData(last) >= 0:
             self.doctor_combo.setCurrentIndex(self.doctor_combo.findData(last))
         header = QHBoxLayout()
