@@ -1982,7 +1982,7 @@ class Clinic:
             values["tb_phase"] = self._tb_phase(resident_id, on, previous)
         doctor = followup_queries.active_contract_doctor(self.store, resident_id, on.isoformat())
         return FollowUpDraft(
-            resident_id, form, values, doctor or self.store.meta("last_doctor_id"),
+            resident_id, form, values, doctor or self.last_doctor_id(),
             dt.date.fromisoformat(previous[0]["visit_date"]) if previous else None,
             _to_date(person.get("birth_date")))
 
