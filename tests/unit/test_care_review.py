@@ -225,3 +225,13 @@ def test_care_screens_hold_no_storage_calls() -> None:
     ui = Path(__file__).parents[2] / "src" / "clinic_app" / "ui"
     for name in ("checkup_form.py", "medicine_box.py"):
         assert ".store." not in (ui / name).read_text(encoding="utf-8"), name
+
+
+def test_no_second_free_fund_sum_beside_the_cap() -> None:
+    """print_queries had its own free-fund sum (counting corrected deliveries, refunds by the
+    refund's date) and a follow-up reader nobody called: the cap's balance is
+    Clinic.box_balance, the visits are followup_queries'. Kept from coming back."""
+    from clinic_app.storage import print_queries
+
+    assert not hasattr(print_queries, "free_fund_used")
+    assert not hasattr(print_queries, "current_follow_ups")

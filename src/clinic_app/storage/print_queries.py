@@ -176,36 +176,6 @@ def box_items(store: Store, resident_ids: Sequence[str]) -> list[dict[str, Any]]
     return out
 
 
-def free_fund_used(store: Store, resident_ids: Sequence[str], start: str, end: str
-                   ) -> dict[str, int]:
-    """Free-medicine fund fen spent per resident between start and end (inclusive)."""
-    out: dict[str, int] = {}
-    for chunk in _chunks(resident_ids):
-        for rid, fen in store.db.execute(f"""
-                SELECT resident_id, sum(free_fund_fen) FROM deliveries
-                WHERE resident_id IN ({_marks(chunk)}) AND deleted = 0
-                  AND delivered_on >= ? AND delivered_on <= ?
-                GROUP BY resident_id""", [*chunk, start, end]):
-            out[rid] = int(fen or 0)
-    return out
-
-
-def current_follow_ups(store: Store, resident_id: str, forms: Sequence[str] | None = None,
-                       limit: int = 4) -> list[dict[str, Any]]:
-    """A resident's latest visits (not corrected by a later record), newest first."""
-    sql = ["""SELECT f.*, d.name AS doctor FROM follow_ups f
-              LEFT JOIN doctors d ON d.id = f.doctor_id
-              WHERE f.resident_id = ? AND f.deleted = 0
-                AND NOT EXISTS (SELECT 1 FROM follow_ups s WHERE s.supersedes_id = f.id
-                                AND s.deleted = 0)"""]
-    params: list[Any] = [resident_id]
-    if forms:
-        sql.append(f"AND f.form IN ({_marks(forms)})")
-        params += list(forms)
-    sql.append("ORDER BY f.visit_date DESC, f.created_at DESC LIMIT ?")
-    return store.rows(" ".join(sql), [*params, limit])
-
-
 def current_checkups(store: Store, resident_id: str, limit: int = 1) -> list[dict[str, Any]]:
     """A resident's latest checkups (not corrected by a later record), newest first."""
     return store.rows("""
