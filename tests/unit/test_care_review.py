@@ -235,3 +235,36 @@ def test_no_second_free_fund_sum_beside_the_cap() -> None:
 
     assert not hasattr(print_queries, "free_fund_used")
     assert not hasattr(print_queries, "current_follow_ups")
+
+
+# ---------------------------------------------------------------------- 月报 体检覆盖率
+def test_monthly_report_checkup_coverage_counts_who_the_checkup_page_counts(
+        clinic: Clinic) -> None:
+    """The 月报 divided by everyone on the register (一般人群 too), the 体检 page and
+    `checkup-coverage` by the covered residents: one township, two different rates."""
+    import io
+
+    from pypdf import PdfReader
+
+    from clinic_app.printing import monthly_report_pdf
+    from clinic_app.printing.report import compute
+
+    village = make_village(clinic, "东村")
+    covered = make_household(clinic, village.village_id, head="赵一",
+                             members=(("钱二", "配偶", "女"),))
+    general = make_household(clinic, village.village_id, head="孙三")
+    clinic.update_resident(general.head_id, poverty_category="none")  # 一般人群
+    clinic.record_checkup(covered.head_id, D(2026, 11, 10), {})
+    clinic.record_checkup(general.head_id, D(2026, 5, 1), {})  # not in the promise
+
+    (page_row,) = clinic.checkup_coverage(2026)
+    assert (page_row["eligible"], page_row["checked"], page_row["percent"]) == (2, 1, 50.0)
+    (east,) = compute(clinic, "2026-11").villages
+    assert (east.checkup_eligible, east.checkup_done) == (page_row["eligible"],
+                                                          page_row["checked"])
+    assert (east.residents, east.checkups_year, east.checkups_month) == (3, 2, 1)
+    out, _ = monthly_report_pdf(clinic, "2026-11")
+    (text,) = ["".join(p.extract_text().split())
+               for p in PdfReader(io.BytesIO(out.pdf)).pages]
+    assert "应体检人数" in text and "50.0%" in text and "66.7%" not in text
+    assert "与“体检”页和clinic-appcheckup-coverage口径相同" in text

@@ -10,9 +10,11 @@ Per village and in total, at the end of the month (or today, for the month in pr
   how many of them were visited in the month (按时随访率); visits recorded in the month; BP and
   glucose control among the patients visited (latest reading of the month, by the profile's
   thresholds).
-* 体检与用药: checkups in the month and in the year to date, yearly coverage against the
-  profile's target; medicine-box deliveries in the month and who paid (insurance, the free
-  medicine fund, the patient), in 元 from integer fen.
+* 体检与用药: people checked in the month and in the year to date; the yearly coverage against
+  the profile's target, over the residents the checkup promise covers (category not 一般人群)
+  and counting those checked as often as the profile asks — the same rule as the 体检 page and
+  ``clinic-app checkup-coverage`` (storage/care_queries.py); medicine-box deliveries in the
+  month and who paid (insurance, the free medicine fund, the patient), in 元 from integer fen.
 
 Nothing is estimated: every number is a count of stored rows, and the notes printed under the
 tables say how each was counted.
@@ -84,6 +86,8 @@ class VillageStats:
     glucose_controlled: int = 0
     checkups_month: int = 0
     checkups_year: int = 0
+    checkup_eligible: int = 0  # covered by the checkup promise (the 体检 page's 应体检)
+    checkup_done: int = 0  # of them, checked this year as often as the profile asks
     medicine_fen: int = 0
     insurance_fen: int = 0
     free_fund_fen: int = 0
@@ -104,6 +108,7 @@ class MonthlyReport:
     profile: str
     contract_target: float | None
     checkup_target: float | None
+    checkups_per_year: int = 1
     villages: list[VillageStats] = field(default_factory=list)
     total: VillageStats = field(default_factory=lambda: VillageStats(TOTAL))
 
@@ -111,6 +116,7 @@ class MonthlyReport:
         return {"month": self.month, "from": self.first.isoformat(),
                 "until": self.until.isoformat(), "clinic": self.clinic, "profile": self.profile,
                 "contract_target": self.contract_target, "checkup_target": self.checkup_target,
+                "checkups_per_year": self.checkups_per_year,
                 "villages": [asdict(v) for v in self.villages], "total": asdict(self.total)}
 
     def texts(self) -> list[tuple[str, str, str]]:
@@ -143,6 +149,7 @@ def compute(clinic: Clinic, month: str | dt.date | None = None,
         return stats[key]
 
     village_of: dict[str, str] = {}
+    checkup_covered: set[str] = set()
     birth_of: dict[str, dt.date | None] = {}
     since_of: dict[str, dt.date] = {}
     households: dict[str, set[str]] = {}
@@ -151,6 +158,9 @@ def compute(clinic: Clinic, month: str | dt.date | None = None,
         birth_of[r["id"]] = dt.date.fromisoformat(r["birth_date"]) if r["birth_date"] else None
         since_of[r["id"]] = dt.date.fromisoformat(r["created_on"])
         of(r["village_id"]).residents += 1
+        if r["checkup_covered"]:
+            checkup_covered.add(r["id"])
+            of(r["village_id"]).checkup_eligible += 1
         households.setdefault(r["village_id"], set()).add(r["household_id"])
     for village_id, homes in households.items():
         of(village_id).households = len(homes)
@@ -196,6 +206,14 @@ def compute(clinic: Clinic, month: str | dt.date | None = None,
         for rid in people:
             s = of(village_of[rid])
             setattr(s, key, getattr(s, key) + 1)
+    # Coverage as the 体检 page counts it: covered residents checked as often as the year asks.
+    per_year = clinic.checkups_per_year(until.year)
+    done: dict[str, int] = {}
+    for r in rows["checkups_year"]:
+        done[r["resident_id"]] = done.get(r["resident_id"], 0) + 1
+    for rid, count in done.items():
+        if rid in checkup_covered and count >= per_year:
+            of(village_of[rid]).checkup_done += 1
     for r in rows["deliveries"]:
         if r["resident_id"] in village_of:
             s = of(village_of[r["resident_id"]])
@@ -207,7 +225,7 @@ def compute(clinic: Clinic, month: str | dt.date | None = None,
     report = MonthlyReport(
         f"{first:%Y-%m}", first, until, (clinic.setting("clinic_name") or "").strip(),
         profile.name, profile.value("contract.coverage_target", until),
-        profile.value("checkup.coverage_target", until))
+        profile.value("checkup.coverage_target", until), per_year)
     report.villages = [stats[k] for k in sorted(stats, key=lambda k: order.get(k, 10**9))]
     for village in report.villages:
         report.total.add(village)
@@ -283,12 +301,15 @@ def render(report: MonthlyReport, *, progress: Progress | None = None) -> Built:
     story.append(para("三、健康体检与慢病用药", st.heading))
     story.append(_table(
         report, st, width,
-        ("行政村", "本月体检人数", "本年体检人数", f"本年体检覆盖率{checkup_target}",
-         "本月送药金额（元）", "医保支付", "免费药品基金", "个人支付"),
-        lambda v: (v.checkups_month, v.checkups_year, rate(v.checkups_year, v.residents),
+        ("行政村", "本月体检人数", "本年体检人数", "应体检人数",
+         f"本年体检覆盖率{checkup_target}", "本月送药金额（元）", "医保支付", "免费药品基金",
+         "个人支付"),
+        lambda v: (v.checkups_month, v.checkups_year, v.checkup_eligible,
+                   f"{rate(v.checkup_done, v.checkup_eligible)}"
+                   f"（{v.checkup_done}/{v.checkup_eligible}）",
                    yuan(v.medicine_fen), yuan(v.insurance_fen), yuan(v.free_fund_fen),
                    yuan(v.patient_fen)),
-        (0.16, 0.1, 0.1, 0.16, 0.13, 0.11, 0.13, 0.11)))
+        (0.14, 0.09, 0.09, 0.09, 0.15, 0.12, 0.1, 0.12, 0.1)))
     story.append(Spacer(1, 3 * mm))
     for note in (
         "口径：在册人数为统计日在册（未迁出、未死亡）的居民；有效签约为统计日签约期内且未解约。",
@@ -296,6 +317,9 @@ def render(report: MonthlyReport, *, progress: Progress | None = None) -> Built:
         "慢病患者；已随访为其中本月有随访记录的人数。",
         "控制率：本月有测量记录的患者中，最近一次血压（或空腹血糖）达到政策配置控制标准的比例。",
         "本年体检人数：本年1月1日至统计日有体检记录的人数（同一人多次只计一次）。",
+        "体检覆盖率：应体检人数为统计日在册、人员类别不是“一般人群”的居民（类别未填的也计入）；"
+        f"覆盖率为其中本年体检达到每年{report.checkups_per_year}次的比例，"
+        "与“体检”页和 clinic-app checkup-coverage 口径相同。",
     ):
         story.append(para(note, st.small))
     story.append(Spacer(1, 6 * mm))

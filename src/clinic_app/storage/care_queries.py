@@ -19,7 +19,10 @@ CURRENT_CHECKUP = """c.deleted = 0 AND NOT EXISTS (
     SELECT 1 FROM checkups s WHERE s.supersedes_id = c.id AND s.deleted = 0)"""
 CURRENT_DELIVERY = """d.deleted = 0 AND NOT EXISTS (
     SELECT 1 FROM deliveries n WHERE n.corrects_id = d.id AND n.deleted = 0)"""
-COVERED = "r.deleted = 0 AND r.status = 'active' AND r.poverty_category <> 'none'"
+# Who the checkup promise covers (see above). The 月报 (storage/print_queries.py) counts its
+# 体检覆盖率 over the same category rule, so the two rates cannot drift apart.
+COVERED_CATEGORY = "r.poverty_category <> 'none'"
+COVERED = f"r.deleted = 0 AND r.status = 'active' AND {COVERED_CATEGORY}"
 
 
 # ---------------------------------------------------------------------- checkups

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from clinic_app.domain.schedule import SCHEDULED
-from clinic_app.storage.care_queries import CURRENT_DELIVERY
+from clinic_app.storage.care_queries import COVERED_CATEGORY, CURRENT_DELIVERY
 from clinic_app.storage.store import Store, new_id
 
 CHUNK = 900
@@ -238,15 +238,17 @@ def villages_of(store: Store, township_id: str | None = None) -> list[dict[str, 
 
 
 def report_residents(store: Store, month_end: str) -> list[dict[str, Any]]:
-    """Residents on the register at the end of the month, with village and category.
+    """Residents on the register at the end of the month, with village and category, and
+    whether the checkup promise covers them (the 体检 page's rule, care_queries.COVERED).
 
     On the register = not deleted, and either active or left after the month (a person who
     died in a later month still counts in this month's report). When a record was typed in
     does not matter: a register filled in November from the paper files reports October too.
     """
-    return store.rows("""
+    return store.rows(f"""
         SELECT r.id, r.household_id, h.village_id, r.poverty_category, r.birth_date,
-               substr(r.created_at, 1, 10) AS created_on
+               substr(r.created_at, 1, 10) AS created_on,
+               ({COVERED_CATEGORY}) AS checkup_covered
         FROM residents r JOIN households h ON h.id = r.household_id
         WHERE r.deleted = 0 AND h.deleted = 0
           AND (r.status = 'active' OR (r.status_date IS NOT NULL AND r.status_date > ?))""",
@@ -288,9 +290,9 @@ def report_visits(store: Store, until: str) -> list[dict[str, Any]]:
 
 
 def report_checkups(store: Store, start: str, end: str) -> list[dict[str, Any]]:
-    """Current checkups between two dates (one per resident and date)."""
+    """Current checkups between two dates, one row each (as the 体检 page counts them)."""
     return store.rows("""
-        SELECT DISTINCT c.resident_id, c.checkup_date FROM checkups c
+        SELECT c.resident_id, c.checkup_date FROM checkups c
         WHERE c.deleted = 0 AND c.checkup_date >= ? AND c.checkup_date <= ?
           AND NOT EXISTS (SELECT 1 FROM checkups s WHERE s.supersedes_id = c.id
                           AND s.deleted = 0)""", [start, end])
