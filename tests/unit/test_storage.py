@@ -188,3 +188,12 @@ def test_upgrade_from_the_first_released_schema(db_path: Path) -> None:
     assert Store(upgraded).get("places", place)["name"] == "红星村"
     assert list((db_path.parent / "backups").glob("*.db"))
     upgraded.close()
+
+
+def test_ids_grow_within_a_process_even_in_one_millisecond() -> None:
+    """Later-entered rows sort later by id (two visits on one day: the later one counts)."""
+    from clinic_app.storage.store import new_id
+
+    ids = [new_id() for _ in range(20_000)]  # many share a millisecond
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    assert all(len(i) == 32 and i[12] == "7" for i in ids)  # version-7 layout

@@ -17,7 +17,8 @@ _CURRENT = """f.deleted = 0 AND NOT EXISTS (
 def current_follow_ups(store: Store, resident_id: str) -> list[dict[str, Any]]:
     """Every current visit of a resident, newest first (all of them: the tab says how many)."""
     return store.rows(f"""SELECT f.* FROM follow_ups f WHERE f.resident_id = ? AND {_CURRENT}
-                          ORDER BY f.visit_date DESC, f.created_at DESC""", [resident_id])
+                          ORDER BY f.visit_date DESC, f.created_at DESC, f.id DESC""",
+                      [resident_id])
 
 
 def visits_before(store: Store, resident_id: str, before: str, exclude_id: str | None
@@ -25,7 +26,7 @@ def visits_before(store: Store, resident_id: str, before: str, exclude_id: str |
     """Current visits on or before a date (newest first), leaving out the one being corrected."""
     return store.rows(f"""SELECT f.* FROM follow_ups f WHERE f.resident_id = ?
                             AND f.visit_date <= ? AND f.id IS NOT ? AND {_CURRENT}
-                          ORDER BY f.visit_date DESC, f.created_at DESC""",
+                          ORDER BY f.visit_date DESC, f.created_at DESC, f.id DESC""",
                       [resident_id, before, exclude_id])
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -33,18 +34,33 @@ def now_iso() -> str:
 
 _random = random.SystemRandom()
 _fast = random.Random(_random.getrandbits(128))
+_id_lock = threading.Lock()
+_last_millis = 0
+_counter = 0
 
 
 def new_id() -> str:
     """A UUID in RFC 9562 version-7 layout, as 32 hex digits.
 
-    48 bits of milliseconds then 74 random bits: unique across devices like uuid4, but
+    48 bits of milliseconds, a 12-bit counter, 62 random bits: unique across devices, and
     time-ordered, so new rows land at the end of every primary-key and foreign-key B-tree
     instead of all over the file (measured: 200k-resident demo 3x faster, smaller WAL).
+    Within one process the ids only grow (RFC 9562 method 1: the 12 bits after the
+    milliseconds count up within a millisecond), so "entered later" can be told from the id:
+    two visits on one day entered in the same millisecond are still ordered.
     """
-    millis = time.time_ns() // 1_000_000
-    value = (millis & 0xFFFF_FFFF_FFFF) << 80 | 0x7 << 76 | _fast.getrandbits(12) << 64
-    value |= 0b10 << 62 | _fast.getrandbits(62)
+    global _last_millis, _counter
+    with _id_lock:
+        millis = time.time_ns() // 1_000_000
+        if millis <= _last_millis:
+            millis, _counter = _last_millis, _counter + 1
+            if _counter > 0xFFF:  # 4,096 ids in one millisecond: borrow the next one
+                millis, _counter = millis + 1, 0
+        else:
+            _counter = _fast.getrandbits(10)  # start low: room to count up
+        _last_millis = millis
+        value = (millis & 0xFFFF_FFFF_FFFF) << 80 | 0x7 << 76 | _counter << 64
+        value |= 0b10 << 62 | _fast.getrandbits(62)
     return f"{value:032x}"
 
 
