@@ -280,3 +280,13 @@ def test_tb_and_mental_next_date_follows_the_spec(clinic, patient):
         clinic.record_follow_up(patient, "tuberculosis", {
             "visit_date": "2026-11-23", "tb_phase": "intensive",
             "next_visit_on": "2027-01-10", "override_reason": "春节后"})
+
+
+def test_uncontrolled_again_after_months_away_is_referred(clinic, patient):
+    """R5: consecutive visits, not consecutive months — the patient who stayed away while
+    uncontrolled must not restart as 'first time uncontrolled'."""
+    clinic.record_follow_up(patient, "hypertension", {**HTN_FIELDS, "visit_date": "2026-06-02",
+                                                      "sbp": "165", "dbp": "98"})
+    _, _, proposal = clinic.check_follow_up(patient, "hypertension",
+                                            {**HTN_FIELDS, "sbp": "152", "dbp": "94"})
+    assert proposal.referral and "连续两次" in proposal.rule

@@ -99,8 +99,10 @@ def interval_days(profile: Profile, condition: str, on: dt.date) -> int:
     return round(365 / per_year)
 
 
-# R5 "twice in a row" only counts a previous uncontrolled visit this recent.
-PREVIOUS_WINDOW_DAYS = 120
+# R5 "twice in a row" counts the previous visit however late this one comes: a patient who
+# stayed away for months while uncontrolled is exactly the one to refer (a new-user test
+# found 120 days let them restart as "first time"). After a year it is a new course.
+PREVIOUS_WINDOW_DAYS = 366
 # The keys of ``Visit.data`` the rules read (a caller that loads only part of a visit's data,
 # like the work list, must load these; tests/unit/test_work_list.py checks this list).
 DATA_KEYS = ("new_complication", "tb_phase", "stability")
@@ -257,11 +259,16 @@ def assess(profile: Profile, visit: Visit, previous: Visit | None,
                       visit.visit_date + dt.timedelta(days=days), rule, reasons)
 
 
+def tb_phase(recorded: str | None, diagnosed: dt.date | None, on: dt.date) -> str:
+    """R6: the phase a visit records, else intensive for the first two months."""
+    return recorded or (
+        "intensive" if diagnosed is None or (on - diagnosed).days < 60 else "continuation")
+
+
 def _tb_next(profile: Profile, visit: Visit | None, diagnosed: dt.date | None,
              start: dt.date) -> tuple[dt.date, str]:
     base = visit.visit_date if visit else start
-    phase = (visit.data.get("tb_phase") if visit else None) or (
-        "intensive" if diagnosed is None or (base - diagnosed).days < 60 else "continuation")
+    phase = tb_phase(visit.data.get("tb_phase") if visit else None, diagnosed, base)
     if phase == "intensive":
         days = profile.value("followup.tb_intensive_days", base)
         return base + dt.timedelta(days=days), f"肺结核强化期，每{days}天随访"
