@@ -245,3 +245,17 @@ def test_household_buttons_explain_when_nobody_is_selected(window: MainWindow, q
     qtbot.mouseClick(page.buttons["end"], Qt.MouseButton.LeftButton)
     assert messages == ["请先在列表中点选一位成员"]
     assert window.clinic.resident(zhang["id"]).status == "active"
+
+
+def test_closing_the_window_asks_about_unsaved_edits(window: MainWindow, qtbot,
+                                                     answers) -> None:
+    open_by_search(window, qtbot, "zs")
+    page = window.resident_page
+    type_text(page.form.notesEdit, "家属电话13900001111")
+    answers.queue.append(QMessageBox.StandardButton.Cancel)
+    assert not window.close()  # Cancel: the window stays, with the edit
+    assert window.isVisible() and page.changes()
+    answers.queue.append(QMessageBox.StandardButton.Save)
+    assert window.close()
+    assert window.clinic.resident(page.resident_id).notes == "家属电话13900001111"
+    assert len(answers.asked) == 2

@@ -376,6 +376,10 @@ class MainWindow(QMainWindow):
         self._tasks = [t for t in self._tasks if not t.wait(0)]
 
     def closeEvent(self, event: Any) -> None:
+        # Closing the window is leaving the page too: unsaved edits are asked about first.
+        if not self._may_leave_resident():
+            event.ignore()
+            return
         # A job writes in one transaction: cancelling rolls it back cleanly; wait for that.
         for task in self._tasks:
             task.cancel()
