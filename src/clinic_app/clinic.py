@@ -416,6 +416,9 @@ class Clinic:
                                   + "；".join(self.policy_problems))
             profile = library.get(row["profile_key"])
             versions = edit(list(profile.versions), where)
+            # Policy review: rules that contradict one another (with what is inherited) on
+            # any date are refused here, named, before anything is saved and synced.
+            policy_local.check_versions(profile, versions, where)
             text = policy_local.to_toml(policy_local.head_of(profile), versions)
             self._check_loads(row["profile_key"], text)
             store.update("local_profiles", row["id"], {"toml": text, "updated_by": store.user})

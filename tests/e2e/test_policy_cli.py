@@ -81,6 +81,15 @@ def test_list_includes_local_profiles(tmp_path: Path,
      "金额最多精确到分"),
     (["set-rule", "{local}", "followup.per_year.gout", "4", "--cite", CITE],
      "没有名为 followup.per_year.gout 的政策规则"),
+    (["set-rule", "{local}", "contract.term_months", "1200", "--cite", CITE],
+     "contract.term_months（签约服务周期）应在 1–60 个月之间，现在是 1200 个月"),
+    (["set-rule", "{local}", "checkup.per_year", "0", "--cite", CITE],
+     "checkup.per_year（每年健康体检次数）应在 1–4 次/年之间"),
+    (["set-rule", "{local}", "glucose.emergency_low", "50", "--cite", CITE],
+     "glucose.emergency_low（紧急转诊：空腹血糖不高于）应在 2.8–5 mmol/L之间"),
+    (["set-rule", "{local}", "bp.emergency_dbp", "90", "--cite", CITE],
+     "规则 bp.controlled_dbp（血压控制满意：舒张压低于）= 90 mmHg（继承自 国家默认） 应小于 "
+     "规则 bp.emergency_dbp"),
     (["use", "nowhere"], "没有名为 nowhere 的政策配置"),
     (["copy", "zhongwei", NAME], "已有名为“中卫市 2018（兴隆镇调整）”"),
     (["retire", "{local}", "--reason", "不用了"], "正在使用，请先选用其他配置再停用"),
@@ -140,3 +149,20 @@ def test_versions_retire_and_clear_from_the_command_line(tmp_path: Path,
     assert listed[local]["retired_on"]
     assert main(["policy", "use", local, "--db", db]) == 1
     assert "已停用，不能选用" in capsys.readouterr().err
+
+
+def test_a_huge_reminder_window_is_refused_and_the_expiring_list_still_runs(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Review: 99999999999 days used to be saved, then `contracts expiring` crashed with an
+    OverflowError traceback."""
+    db = str(tmp_path / "t.db")
+    assert main(["policy", "copy", "national", "本地", "--db", db, "--json"]) == 0
+    local = json.loads(capsys.readouterr().out)["id"]
+    assert main(["policy", "use", local, "--db", db]) == 0
+    assert main(["policy", "set-rule", local, "contract.expiring_soon_days", "99999999999",
+                 "--cite", CITE, "--db", db]) == 1
+    err = capsys.readouterr().err
+    assert "contract.expiring_soon_days（即将到期提醒天数）应在 1–180 天之间" in err
+    assert "Traceback" not in err
+    assert main(["contracts", "expiring", "--db", db, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []

@@ -140,7 +140,7 @@ def test_copy_and_edit_a_rule_through_the_settings_page(app, qtbot, clinic: Clin
     window.grab().save(str(screenshot_dir / "settings-local-invalid.png"))
     editor.line_value.selectAll()
     qtbot.keyClicks(editor.line_value, "0")
-    assert "不能为 0" in editor.message.text()
+    assert "应在 1–12 次/年之间，现在是 0 次/年" in editor.message.text()
     editor.line_value.selectAll()
     qtbot.keyClicks(editor.line_value, "4")
     assert "请写明依据" in editor.message.text()  # a change needs its source
@@ -243,6 +243,46 @@ def test_multiline_and_yes_no_rules(app, qtbot, clinic: Clinic, screenshot_dir: 
     assert clinic.library.get(local).value("medicine.box_enabled") is False
     editor.clear_rule()
     assert clinic.library.get(local).value("medicine.box_enabled") is True
+
+
+def test_editor_shows_the_range_and_contradictions_on_the_spot(app, qtbot, clinic: Clinic,
+                                                                screenshot_dir: Path) -> None:
+    """Policy review: every numeric rule shows its plausible range; a value in range that
+    contradicts an inherited rule is refused before 保存, naming both rules."""
+    local = clinic.copy_profile("national", "国家 本地")
+    clinic.add_policy_version(local, dt.date(2026, 1, 1), CITE)
+    before = clinic.store.rows("SELECT toml FROM local_profiles")
+    window = show_window(qtbot, clinic)
+    window.ui.navList.setCurrentRow(9)
+    page = window.settings
+    editor = page.editor
+    editor.reload(select=local)
+    page.tabs.setCurrentWidget(editor)
+    editor.select_rule("contract.term_months")
+    assert "应在 1–60 个月之间" in editor.hint.text()
+    editor.select_rule("glucose.emergency_low")
+    assert "应在 2.8–5 mmol/L之间" in editor.hint.text()
+    type_text(editor.cite, CITE)
+    editor.line_value.setFocus()
+    editor.line_value.selectAll()
+    qtbot.keyClicks(editor.line_value, "50")
+    assert "应在 2.8–5 mmol/L之间，现在是 50 mmol/L" in editor.message.text()
+    editor.select_rule("bp.elderly_controlled_sbp")
+    type_text(editor.cite, CITE)
+    editor.line_value.setFocus()
+    editor.line_value.selectAll()
+    qtbot.keyClicks(editor.line_value, "130")  # stricter than the general 140: a slip
+    message = editor.message.text()
+    assert "bp.controlled_sbp" in message and "bp.elderly_controlled_sbp" in message
+    assert "继承自 国家默认" in message and "老年人的标准不应比一般标准更严" in message
+    assert not editor.save_button.isEnabled()
+    qtbot.wait(50)  # let the panel re-lay out around the longer message
+    window.grab().save(str(screenshot_dir / "settings-local-contradiction.png"))
+    qtbot.keyClick(editor.line_value, Qt.Key.Key_Return)  # Enter does not save it either
+    assert clinic.store.rows("SELECT toml FROM local_profiles") == before
+    editor.line_value.selectAll()
+    qtbot.keyClicks(editor.line_value, "145")
+    assert editor.message.text() == "将保存为：145mmHg" and editor.save_button.isEnabled()
 
 
 def test_retire_a_local_profile(app, qtbot, clinic: Clinic) -> None:

@@ -131,7 +131,7 @@ def test_packages_are_typed_one_per_line(clinic: Clinic, local: str) -> None:
 @pytest.mark.parametrize(("key", "typed", "problem"), [
     ("followup.per_year.hypertension", "abc", "应为非负整数，现在是“abc”"),
     ("followup.per_year.hypertension", "-2", "应为非负整数"),
-    ("followup.per_year.hypertension", "0", "不能为 0"),
+    ("followup.per_year.hypertension", "0", "应在 1–12 次/年之间，现在是 0 次/年"),
     ("glucose.controlled_fasting", "七", "应为数字"),
     ("reimburse.inpatient_actual_percent", "120", "百分比不能超过100"),
     ("medicine.free_cap_fen", "10.005", "金额最多精确到分"),

@@ -4,13 +4,201 @@ contract, and one copy of the tables the schedule and its readers share."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
-from clinic_app.domain import fulfilment, schedule
+import pytest
+from factories import FIXED_TODAY
+
+from clinic_app.clinic import Clinic
+from clinic_app.domain import fulfilment, policy_local, schedule
+from clinic_app.domain.policy import (
+    RULES,
+    PolicyError,
+    PolicyLibrary,
+    bundled_files,
+    load_library,
+)
 from clinic_app.storage import print_queries, queries, work_list_queries
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "clinic_app"
+D = dt.date
+CITE = "本地调整：乡镇卫生院会议纪要2026-03"
+NAME = "国家默认（兴隆镇调整）"
+
+
+@pytest.fixture
+def local(clinic: Clinic) -> str:
+    return clinic.copy_profile("national", NAME)
+
+
+def saved(clinic: Clinic) -> list[dict[str, object]]:
+    return clinic.store.rows("SELECT toml FROM local_profiles ORDER BY profile_key")
+
+
+# ------------------------------------------------------------------ ranges of single rules
+def test_every_numeric_rule_has_a_plausible_range_and_the_bundled_profiles_keep_it() -> None:
+    numeric = [s for s in RULES.values() if s.kind in ("int", "number", "percent", "money")]
+    assert numeric and all(s.low is not None and s.high is not None and s.low <= s.high
+                           for s in numeric)
+    assert RULES["contract.term_months"].range_text() == "1–60 个月"
+    assert RULES["medicine.free_cap_fen"].range_text() == "0–20,000 元"
+    assert RULES["glucose.emergency_low"].range_text() == "2.8–5 mmol/L"
+    library = load_library()  # all six load with every check
+    assert {p.id for p in library} == {"national", "zhongwei", "xinbin", "zhangshu",
+                                       "guyang", "rongchang"}
+    for profile in library:
+        for version in profile.versions:
+            for key, (value, _cite) in version.rules.items():
+                spec = RULES[key]
+                if spec.low is not None:
+                    assert spec.low <= value <= spec.high, (profile.id, key, value)
+    # Scripts read the range too (policy show --json).
+    rule = next(r for r in library.get("national").to_dict()["rules"]
+                if r["key"] == "contract.term_months")
+    assert rule["range"] == {"min": 1, "max": 60, "text": "1–60 个月"}
+
+
+@pytest.mark.parametrize(("key", "typed", "problem"), [
+    ("contract.expiring_soon_days", "99999999999", "应在 1–180 天之间，现在是 99999999999 天"),
+    ("contract.term_months", "1200", "应在 1–60 个月之间，现在是 1200 个月"),
+    ("contract.term_months", "0", "应在 1–60 个月之间，现在是 0 个月"),
+    ("checkup.per_year", "0", "应在 1–4 次/年之间，现在是 0 次/年"),
+    ("glucose.emergency_low", "50", "应在 2.8–5 mmol/L之间，现在是 50 mmol/L"),
+    ("bp.emergency_sbp", "1800", "应在 150–250 mmHg之间"),
+    ("medicine.free_cap_fen", "10000000", "应在 0–20,000 元之间，现在是 10,000,000 元"),
+])
+def test_out_of_range_values_are_refused_naming_rule_and_range(clinic: Clinic, local: str,
+                                                                key: str, typed: str,
+                                                                problem: str) -> None:
+    before = saved(clinic)
+    with pytest.raises(PolicyError) as caught:
+        clinic.set_policy_rule(local, key, typed, CITE, D(2026, 7, 1))
+    message = str(caught.value)
+    assert key in message and RULES[key].label in message and problem in message
+    assert NAME in message and "随访无法排期" not in message
+    assert saved(clinic) == before
+
+
+def test_a_huge_reminder_window_never_reaches_the_expiring_list(clinic: Clinic,
+                                                                local: str) -> None:
+    """The review's crash: 99999999999 days was saved, then 即将到期 overflowed a date."""
+    clinic.set_profile(local)
+    with pytest.raises(PolicyError):
+        clinic.set_policy_rule(local, "contract.expiring_soon_days", "99999999999", CITE)
+    assert clinic.expiring_soon(FIXED_TODAY) == []
+    # A profile saved with such a value (by an older version, then synced here) is not
+    # loaded: the register falls back to the profile it was copied from and says why.
+    row = clinic.store.rows("SELECT id, toml FROM local_profiles")[0]
+    bad = row["toml"] + ('"contract.expiring_soon_days" = '
+                         '{ value = 99999999999, cite = "旧版本保存" }\n')
+    with clinic._write() as store:
+        store.update("local_profiles", row["id"], {"toml": bad})
+    assert local not in clinic.library and clinic.profile.id == "national"
+    (problem,) = clinic.policy_problems
+    assert "contract.expiring_soon_days" in problem and "1–180 天" in problem
+    assert clinic.expiring_soon(FIXED_TODAY) == []
+
+
+def test_a_bundled_file_out_of_range_or_contradicting_itself_is_refused_at_load() -> None:
+    national = dict(bundled_files())["policies/national.toml"]
+    head = ('[profile]\nid = "test"\nname = "测试"\nplace = "某县"\ninherits = "national"\n'
+            '[[versions]]\nvalid_from = 2018-01-01\n[versions.rules]\n')
+    library = PolicyLibrary()
+    library.add_toml(national, "policies/national.toml")
+    with pytest.raises(PolicyError, match=r"policies/test\.toml.*：规则 glucose\.emergency_low"
+                                          r"（紧急转诊：空腹血糖不高于）应在 2\.8–5 mmol/L之间"):
+        library.add_toml(head + '"glucose.emergency_low" = { value = 50, cite = "x" }\n',
+                         "policies/test.toml")
+    with pytest.raises(PolicyError, match=r"policies/test\.toml：规则 bp\.controlled_dbp.*"
+                                          r"= 100 mmHg 应小于 规则 bp\.emergency_dbp.*"
+                                          r"= 95 mmHg"):
+        library.add_toml(head + '"bp.controlled_dbp" = { value = 100, cite = "x" }\n'
+                         '"bp.emergency_dbp" = { value = 95, cite = "x" }\n',
+                         "policies/test.toml")
+    with pytest.raises(PolicyError, match=r"diseases\.major（大病集中救治病种）列出 2 种，"
+                                          r"多于规则 diseases\.major_count"):
+        library.add_toml(head + '"diseases.major_count" = { value = 1, cite = "x" }\n'
+                         '"diseases.major" = { value = ["甲", "乙"], cite = "x" }\n',
+                         "policies/test.toml")
+    assert "test" not in library
+
+
+# ------------------------------------------------------------------ rules against each other
+@pytest.mark.parametrize(("key", "typed", "names"), [
+    ("glucose.emergency_low", "5", None),  # fine: below the controlled 7.0
+    ("glucose.controlled_fasting", "4.5", None),  # fine: above the emergency 3.9
+    ("glucose.emergency_high", "11.1", None),
+    ("bp.elderly_controlled_sbp", "130", ("bp.controlled_sbp", "应不大于")),
+    ("bp.controlled_sbp", "155", ("bp.elderly_controlled_sbp", "应不大于")),
+    ("bp.emergency_sbp", "150", ("bp.elderly_controlled_sbp", "应小于")),
+    ("bp.emergency_dbp", "90", ("bp.controlled_dbp", "应小于")),
+    ("followup.tb_intensive_days", "30", None),
+    ("followup.tb_continuation_days", "7", ("followup.tb_intensive_days", "应不大于")),
+    ("followup.smi_stable_days", "7", ("followup.smi_unstable_days", "应不大于")),
+    ("contract.expiring_soon_days", "180", None),
+    ("contract.term_months", "1", ("contract.expiring_soon_days", "应短于")),
+])
+def test_an_edit_is_checked_against_every_inherited_rule(clinic: Clinic, local: str, key: str,
+                                                         typed: str,
+                                                         names: tuple[str, str] | None) -> None:
+    before = saved(clinic)
+    if names is None:
+        clinic.set_policy_rule(local, key, typed, CITE, D(2026, 7, 1))
+        assert saved(clinic) != before
+        return
+    with pytest.raises(PolicyError) as caught:
+        clinic.set_policy_rule(local, key, typed, CITE, D(2026, 7, 1))
+    message = str(caught.value)
+    other, relation = names
+    assert message.startswith(f"本地方案 {NAME}：自 2026-07-01 起，规则 ")
+    assert key in message and other in message and relation in message
+    assert RULES[key].label in message and "继承自 国家默认" in message
+    assert saved(clinic) == before
+
+
+def test_orderings_hold_across_versions_and_after_clearing_a_rule(clinic: Clinic,
+                                                                  local: str) -> None:
+    # From 2026-07-01 a low-glucose emergency at 4.8; from 2027-01-01 a controlled line at
+    # 4.8 would meet it: refused, although each version alone changes one harmless rule.
+    clinic.set_policy_rule(local, "glucose.emergency_low", "4.8", CITE, D(2026, 7, 1))
+    with pytest.raises(PolicyError, match=r"自 2027-01-01 起，规则 glucose\.emergency_low"
+                                          r".*= 4\.8 mmol/L.*应小于 规则 "
+                                          r"glucose\.controlled_fasting.*= 4\.8 mmol/L"):
+        clinic.set_policy_rule(local, "glucose.controlled_fasting", "4.8", CITE,
+                               D(2027, 1, 1))
+    # Both targets lowered together, then the general one cleared: the inherited 140 would
+    # be stricter for everyone than the local 130 for the elderly.
+    clinic.set_policy_rule(local, "bp.controlled_sbp", "120", CITE, D(2026, 7, 1))
+    clinic.set_policy_rule(local, "bp.elderly_controlled_sbp", "130", CITE, D(2026, 7, 1))
+    before = saved(clinic)
+    with pytest.raises(PolicyError, match=r"bp\.controlled_sbp.*= 140 mmHg（继承自 国家默认）"
+                                          r" 应不大于 规则 bp\.elderly_controlled_sbp"):
+        clinic.clear_policy_rule(local, "bp.controlled_sbp", D(2026, 7, 1))
+    assert saved(clinic) == before
+
+
+def test_an_edit_that_breaks_a_copy_of_the_profile_is_refused(clinic: Clinic,
+                                                              local: str) -> None:
+    clinic.set_policy_rule(local, "bp.elderly_controlled_sbp", "145", CITE, D(2026, 7, 1))
+    second = clinic.copy_profile(local, "兴隆镇 2027 方案")
+    assert second in clinic.library
+    before = saved(clinic)
+    clinic.clear_policy_rule(local, "bp.elderly_controlled_sbp", D(2026, 7, 1))  # back to 150
+    clinic.set_policy_rule(second, "bp.elderly_controlled_sbp", "145", CITE, D(2026, 7, 1))
+    # 150 is fine for the local profile itself (150 ≤ its elderly 150), not for its copy.
+    with pytest.raises(PolicyError, match=r"兴隆镇 2027 方案.*bp\.controlled_sbp"):
+        clinic.set_policy_rule(local, "bp.controlled_sbp", "150", CITE, D(2026, 7, 1))
+    assert saved(clinic) != before and clinic.policy_problems == []
+
+
+def test_edit_problem_tells_the_editor_before_saving(clinic: Clinic, local: str) -> None:
+    profile = clinic.library.get(local)
+    assert policy_local.edit_problem(profile, "bp.emergency_dbp", 100, D(2026, 7, 1)) is None
+    problem = policy_local.edit_problem(profile, "bp.emergency_dbp", 90, D(2026, 7, 1))
+    assert problem is not None and problem.startswith("自 2026-07-01 起，规则 bp.controlled_dbp")
+    assert clinic.library.get(local).versions == profile.versions  # nothing changed
 
 
 # ------------------------------------------------------------------ one copy of shared tables

@@ -35,13 +35,10 @@ from clinic_app.domain.policy import (
     ProfileVersion,
     RuleSpec,
     _check_value,
+    check_profile,
 )
 
 LOCAL_PREFIX = "local_"
-
-# Rules the schedule divides by or counts days with: zero would silently mean "never" (or fall
-# back to a default), so a local edit must give at least 1.
-_POSITIVE_PREFIXES = ("followup.", "bp.", "glucose.", "contract.term_months", "checkup.per_year")
 
 _TRUE = {"是", "true", "yes", "y", "1", "对", "有", "实行"}
 _FALSE = {"否", "false", "no", "n", "0", "不", "无", "不实行"}
@@ -124,14 +121,30 @@ def parse_rule_text(key: str, text: str, where: str = "") -> Any:
 
 
 def check_rule_value(key: str, value: Any, where: str = "") -> Any:
-    """Validate a typed value for rule `key` (the profile-file checks plus local sanity)."""
+    """Validate a typed value for rule `key` with the profile-file checks (type and the
+    rule's plausible range in RULES: a zero term or yearly count is out of range too)."""
     spec = spec_of(key)
     # Typed values come back as tuples and Package objects; the file checks expect TOML shapes.
-    checked = _check_value(where or "本地方案", spec, _plain(value))
-    if spec.kind in ("int", "number") and key.startswith(_POSITIVE_PREFIXES) and checked <= 0:
-        raise PolicyError(f"{where or '本地方案'}：规则 {key}（{spec.label}）不能为 0，"
-                          "否则随访无法排期")
-    return checked
+    return _check_value(where or "本地方案", spec, _plain(value))
+
+
+def check_versions(profile: Profile, versions: Sequence[ProfileVersion], where: str) -> None:
+    """Refuse edited versions of `profile` whose rules, with what it inherits, contradict one
+    another on any date (policy.ORDERINGS…): checked before saving, because profiles sync."""
+    check_profile(Profile(profile.id, profile.name, profile.place, profile.document,
+                          profile.source, profile.parent, list(versions), profile.origin),
+                  where)
+
+
+def edit_problem(profile: Profile, key: str, value: Any, valid_from: dt.date) -> str | None:
+    """What would be wrong with setting `key` to `value` from `valid_from` (for an editor
+    that checks as the person types), or None; the value is already parsed."""
+    try:
+        check_versions(profile, set_rule(profile.versions, key, value, "（检查）", valid_from),
+                       "本地方案")
+    except PolicyError as exc:
+        return str(exc).removeprefix("本地方案：")
+    return None
 
 
 def _strip_unit(raw: str, spec: RuleSpec) -> str:

@@ -494,7 +494,10 @@ class LocalProfileEditor(QWidget):
         self.current.setText(f"从 {version.valid_from.isoformat()} 起：{shown}\n"
                              f"{row['status']}；出处：{item.cite if item else '—'}")
         unit = f"（单位：{spec.unit}）" if spec.unit and spec.kind not in ("money",) else ""
-        self.hint.setText(KIND_HINTS.get(spec.kind, "") + unit)
+        # The plausible range from the registry (percentages say 0–100 in their hint already).
+        bounds = f"；应在 {spec.range_text()}之间" if spec.range_text() and \
+            spec.kind != "percent" else ""
+        self.hint.setText(KIND_HINTS.get(spec.kind, "") + unit + bounds)
         text = policy_local.rule_text(spec.key, item.value) if item else ""
         if spec.kind == "bool":
             self.value_stack.setCurrentWidget(self.bool_value)
@@ -535,6 +538,16 @@ class LocalProfileEditor(QWidget):
             self.message.setStyleSheet(ERROR_STYLE)
             self.message.setText(str(exc).replace(f"规则 {key}（{spec.label}）", "", 1) or
                                  str(exc))
+            self.save_button.setEnabled(False)
+            return False
+        # A value fine on its own can still contradict another rule (a low-glucose emergency
+        # above the controlled line): say so now rather than when 保存 is pressed.
+        profile, version = self.profile(), self.version()
+        problem = policy_local.edit_problem(profile, key, value, version.valid_from) \
+            if profile is not None and version is not None else None
+        if problem:
+            self.message.setStyleSheet(ERROR_STYLE)
+            self.message.setText(problem)
             self.save_button.setEnabled(False)
             return False
         if not self.cite.text().strip():
