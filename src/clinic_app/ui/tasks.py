@@ -101,7 +101,13 @@ class Task:
         # Deferred: closing inside the signal that the dialog itself may be handling is unsafe.
         # The dialog is the timer's context: if its window closes first, the call is dropped
         # instead of reaching a deleted dialog.
-        QTimer.singleShot(0, self.dialog, self.dialog.reset)
+        QTimer.singleShot(0, self.dialog, self._hide_dialog)
+
+    def _hide_dialog(self) -> None:
+        # With autoClose off (so a slow first step can't close it early), reset() alone
+        # leaves the dialog on screen, blocking the window (found by a new-user test).
+        self.dialog.reset()
+        self.dialog.hide()
 
 
 def run_task(parent: QWidget | None, title: str, job: Callable[[Progress], Any], *,
