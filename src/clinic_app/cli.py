@@ -552,6 +552,7 @@ def _care_parsers(sub: Any) -> None:
                          help="一位居民的药箱：药品、余药天数、发药记录、免费用药余额")
     _common(box)
     box.add_argument("resident", help="姓名、拼音首字母、身份证号或档案 id（须唯一确定一人）")
+    _care_write_parsers(sub)  # checkup …, medicine … (the writes; below)
 
 
 def _care_open(args: argparse.Namespace) -> Clinic:
@@ -662,18 +663,7 @@ def cmd_medicine_runs_out(args: argparse.Namespace) -> int:
 
 def cmd_medicine_box(args: argparse.Namespace) -> int:
     with _care_open(args) as clinic:
-        try:
-            resident_id = clinic.resident(args.resident).id
-        except ClinicError:
-            hits = clinic.search(args.resident, 10)
-            if len(hits) != 1:
-                names = "、".join(f"{h['name']}（{h['masked_id'] or h['village'] or ''}）"
-                                 for h in hits)
-                found = f"：{names}" if hits else ""
-                raise ClinicError(f"“{args.resident}”找到 {len(hits)} 人{found}，"
-                                  "请用身份证号或档案 id 指定一人") from None
-            resident_id = hits[0]["id"]
-        view = clinic.medicine_box(resident_id)
+        view = clinic.medicine_box(_one_resident(clinic, args.resident))
     balance = view.balance
     if args.json:
         _print_json({
@@ -699,19 +689,413 @@ def cmd_medicine_box(args: argparse.Namespace) -> int:
     for i in view.items:
         state = "" if i["item"].active else "（已停用）"
         print(f"  {i['item'].medicine} {i['item'].strength}\t{i['item'].dose}\t"
-              f"{i['condition']}\t{i['supply'].text()}{state}")
+              f"{i['condition']}\t{i['supply'].text()}{state}\t{i['item'].id}")
     for d in view.deliveries:
         state = "" if d["current"] else "（已更正）"
         print(f"  {d['delivered_on']}\t{'退药' if d['kind'] == 'refund' else '发药'}\t"
               f"{d['medicine']}\t{d['quantity']}{d['unit']}\t"
               f"{_yuan(d['quantity'] * d['unit_price_fen'])}元\t基金{_yuan(d['free_fund_fen'])}"
-              f"\t{d['receipt_no']}{state}")
+              f"\t{d['receipt_no']}{state}\t{d['id']}")
     return 0
+
+
+# -- 体检、药箱的录入 (checkup and medicine-box writes, from the review of issue 6)
+# `clinic-app checkup fields|list|record|correct|void` and `clinic-app medicine open-box|
+# add-item|stop-item|deliver|correct|refund|void`: every write the 体检 form and the 药箱
+# dialogs make, through the same Clinic methods and checks. Values are given as key=value
+# (`--set`), as for `follow-up record`; money in 元 is parsed exactly (Decimal to integer fen,
+# never a float). A person is named as everywhere (`_one_resident`); a medicine by its name in
+# that person's box (or its record id); a checkup, delivery or refund by the record id that
+# `record`/`deliver` print and `checkup list` / `medicine-box` show.
+PERSON_HELP = "姓名、拼音首字母、身份证号或档案 id（须唯一确定一人）"
+ITEM_KEYS = {"medicine": "药品名称（必填）", "strength": "规格，如 5mg×28片", "dose": "用法用量",
+             "condition": "用于哪种慢病（代码或名称，如 hypertension 或 高血压）",
+             "units_per_day": "每日用量（片/粒/支），用来算余药天数", "pack_size": "每盒数量"}
+MONEY_KEYS = {"unit_price": "单价（元）", "insurance": "医保支付（元）",
+              "free_fund": "免费药品基金支付（元，不填为其余部分）", "patient": "个人支付（元）"}
+DELIVERY_KEYS = {"quantity": "数量（正整数）", **MONEY_KEYS, "receipt_no": "医保结算单或收据号",
+                 "unit": "单位（默认 盒）", "location": "home 上门送药 / clinic 村卫生室取药",
+                 "notes": "备注"}
+CORRECT_KEYS = {k: v for k, v in DELIVERY_KEYS.items() if k != "notes"}  # notes: the reason
+REFUND_KEYS = {"quantity": "退药数量（正整数）", "insurance": "退回医保（元）",
+               "free_fund": "退回免费药品基金（元）", "patient": "退回个人（元）",
+               "receipt_no": "退药票据号"}
+
+
+def _set_help(keys: dict[str, str]) -> str:
+    return "字段=值，可重复：" + "；".join(f"{k} {v}" for k, v in keys.items())
+
+
+def _care_write_parsers(sub: Any) -> None:
+    checkup = sub.add_parser("checkup", help="健康体检记录：录入、更正、作废、查看")
+    actions = checkup.add_subparsers(dest="checkup_command", parser_class=_Parser,
+                                     required=True)
+    fields = actions.add_parser("fields", help="体检表的字段、单位、合理范围和可选值")
+    fields.add_argument("--json", action="store_true", help="以 JSON 输出")
+    listing = actions.add_parser("list", help="一位居民的体检记录（更正后的为准）")
+    _common(listing)
+    listing.add_argument("resident", help=PERSON_HELP)
+    record = actions.add_parser("record", help="录入一次健康体检（异常项自动标出）")
+    _common(record)
+    record.add_argument("resident", help=PERSON_HELP)
+    correct = actions.add_parser("correct", help="更正一次体检（从原记录改起，旧记录保留在历史中）")
+    _common(correct)
+    correct.add_argument("checkup_id", help="体检记录 id（见 checkup list）")
+    correct.add_argument("--reason", required=True, help="更正原因，如：血压录错")
+    for action in (record, correct):
+        action.add_argument("--on", type=_date_arg, default=None,
+                            help="体检日期（录入默认今天；更正默认原日期）")
+        action.add_argument("--set", dest="values", action="append", default=[],
+                            metavar="字段=值",
+                            help="如 sbp_left=150；多选用逗号分隔；清空写 字段=；"
+                                 "字段见 checkup fields")
+        action.add_argument("--doctor", default=None, help="体检医生姓名")
+    void = actions.add_parser("void", help="作废一次录错的体检（连同更正前的版本）")
+    _common(void)
+    void.add_argument("checkup_id", help="体检记录 id")
+    void.add_argument("--reason", required=True, help="作废原因，如：录错人")
+
+    medicine = sub.add_parser("medicine", help="慢病小药箱：建箱、药品、发药、更正、退药、作废")
+    acts = medicine.add_subparsers(dest="medicine_command", parser_class=_Parser, required=True)
+    open_box = acts.add_parser("open-box", help="为一位居民建慢病小药箱")
+    _common(open_box)
+    open_box.add_argument("resident", help=PERSON_HELP)
+    open_box.add_argument("--on", type=_date_arg, default=None, help="建箱日期（默认今天）")
+    open_box.add_argument("--note", default="", help="备注")
+    add_item = acts.add_parser("add-item", help="在药箱里添加一种药品")
+    _common(add_item)
+    add_item.add_argument("resident", help=PERSON_HELP)
+    add_item.add_argument("--set", dest="values", action="append", default=[],
+                          metavar="字段=值", help=_set_help(ITEM_KEYS))
+    stop = acts.add_parser("stop-item", help="停用药箱里的一种药品（记录保留）")
+    _common(stop)
+    stop.add_argument("resident", help=PERSON_HELP)
+    stop.add_argument("--medicine", default=None,
+                      help="药品名称或药品 id（药箱只有一种在用药时可省略）")
+    stop.add_argument("--reason", required=True, help="停用原因，如：医嘱换药")
+    stop.add_argument("--on", type=_date_arg, default=None, help="停用日期（默认今天）")
+    deliver = acts.add_parser("deliver", help="登记一次发药（免费用药超出年度限额会被拒绝）")
+    _common(deliver)
+    deliver.add_argument("resident", help=PERSON_HELP)
+    deliver.add_argument("--medicine", default=None,
+                         help="药品名称或药品 id（药箱只有一种在用药时可省略）")
+    deliver.add_argument("--auto-split", action="store_true",
+                         help="免费药品基金按年度余额支付，其余由个人支付（同窗口的“按余额拆分”）")
+    correct_d = acts.add_parser("correct", help="更正一条发药或退药记录（旧记录保留在历史中）")
+    _common(correct_d)
+    correct_d.add_argument("delivery_id", help="发药或退药记录 id（见 medicine-box）")
+    correct_d.add_argument("--reason", required=True, help="更正原因，如：单价录错")
+    correct_d.add_argument("--medicine", default=None, help="改成本人药箱里的另一种药品")
+    for action, keys in ((deliver, DELIVERY_KEYS), (correct_d, CORRECT_KEYS)):
+        action.add_argument("--set", dest="values", action="append", default=[],
+                            metavar="字段=值", help=_set_help(keys))
+        action.add_argument("--on", type=_date_arg, default=None,
+                            help="发药日期（发药默认今天；更正默认原日期）")
+        action.add_argument("--doctor", default=None, help="送药医生姓名")
+    refund = acts.add_parser("refund", help="登记退药（各方按原比例退回，或用 --set 指定）")
+    _common(refund)
+    refund.add_argument("delivery_id", help="发药记录 id（见 medicine-box）")
+    refund.add_argument("--reason", required=True, help="退药原因，如：停药、换药、药品破损")
+    refund.add_argument("--on", type=_date_arg, default=None, help="退药日期（默认今天）")
+    refund.add_argument("--set", dest="values", action="append", default=[],
+                        metavar="字段=值", help=_set_help(REFUND_KEYS))
+    void_d = acts.add_parser("void", help="作废一条录错的发药或退药记录（连同更正前的版本）")
+    _common(void_d)
+    void_d.add_argument("delivery_id", help="发药或退药记录 id")
+    void_d.add_argument("--reason", required=True, help="作废原因，如：录错人")
+
+
+def _pairs(items: Sequence[str], allowed: Sequence[str] | None, example: str
+           ) -> dict[str, str]:
+    """`--set key=value` items as a dict; unknown keys refused with the known ones listed."""
+    out: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ClinicError(f"“{item}”应写成 字段=值，如 {example}")
+        if allowed is not None and key not in allowed:
+            raise ClinicError(f"没有“{key}”这一项，可用：{'、'.join(allowed)}")
+        out[key] = value.strip()
+    return out
+
+
+def _fen(values: dict[str, str], key: str) -> int | None:
+    """An amount typed in 元 as integer fen (exact), None when not given."""
+    from clinic_app.domain.medicine import MedicineError, parse_yuan
+
+    if key not in values or values[key] == "":
+        return None
+    label = (MONEY_KEYS.get(key) or REFUND_KEYS.get(key, key)).split("（")[0]
+    try:
+        fen = parse_yuan(values[key], label)
+    except MedicineError as exc:
+        raise ClinicError(str(exc)) from None
+    if fen < 0:
+        raise ClinicError(f"{label}不能为负数（退药请用 medicine refund）")
+    return fen
+
+
+def _whole(values: dict[str, str], key: str, label: str) -> int | None:
+    if key not in values or values[key] == "":
+        return None
+    text = values[key].translate(str.maketrans("０１２３４５６７８９", "0123456789"))
+    if not text.isdigit():
+        raise ClinicError(f"{label}应为正整数，而不是“{values[key]}”")
+    return int(text)
+
+
+def _item_id(clinic: Clinic, resident_id: str, text: str | None) -> str:
+    """A medicine in use in the person's box, by record id or name (exact, else a unique
+    part of it); may be left out when only one is in use."""
+    view = clinic.medicine_box(resident_id)
+    if view.box is None:
+        raise ClinicError(f"{view.resident_name} 还没有慢病小药箱，请先 medicine open-box")
+    items = [i["item"] for i in view.items if i["item"].active]
+    if not items:
+        raise ClinicError(f"{view.resident_name} 的药箱里没有在用的药品，请先 medicine add-item")
+    if text is None:
+        if len(items) == 1:
+            return items[0].id
+        names = "、".join(i.medicine for i in items) or "无"
+        raise ClinicError(f"请用 --medicine 指定药品（{view.resident_name} 的在用药：{names}）")
+    text = text.strip()
+    found = [i for i in items if i.id == text.lower()] or \
+        [i for i in items if i.medicine == text] or [i for i in items if text in i.medicine]
+    if len(found) != 1:
+        names = "、".join(f"{i.medicine} {i.strength}（{i.id}）".replace(" （", "（")
+                         for i in found or items) or "无"
+        what = "找到多种" if found else "没有"
+        raise ClinicError(f"{view.resident_name} 的药箱里{what}“{text}”：{names}；"
+                          "请写全名或用药品 id")
+    return found[0].id
+
+
+def _balance_json(balance: Any) -> dict[str, Any]:
+    return {"year": balance.year, "cap_fen": balance.cap_fen, "used_fen": balance.used_fen,
+            "left_fen": balance.left_fen, "text": balance.text()}
+
+
+def _delivery_json(row: Any) -> dict[str, Any]:
+    return {"id": row.id, "kind": row.kind, "resident_id": row.resident_id,
+            "item_id": row.item_id, "delivered_on": str(row.delivered_on),
+            "medicine": row.medicine, "quantity": row.quantity, "unit": row.unit,
+            "unit_price_fen": row.unit_price_fen, "total_fen": row.total_fen,
+            "insurance_fen": row.insurance_fen, "free_fund_fen": row.free_fund_fen,
+            "patient_fen": row.patient_fen, "receipt_no": row.receipt_no,
+            "delivered_by": row.delivered_by, "location": row.location,
+            "corrects_id": row.corrects_id, "refund_of": row.refund_of, "notes": row.notes,
+            "total_yuan": _yuan(row.total_fen), "insurance_yuan": _yuan(row.insurance_fen),
+            "free_fund_yuan": _yuan(row.free_fund_fen), "patient_yuan": _yuan(row.patient_fen)}
+
+
+def _checkup_json(clinic: Clinic, record: Any) -> dict[str, Any]:
+    return {"id": record.id, "resident_id": record.resident_id,
+            "checkup_date": str(record.checkup_date), "doctor_id": record.doctor_id,
+            "evaluation": record.evaluation, "sbp": record.sbp, "dbp": record.dbp,
+            "abnormal_items": record.data.get("abnormal_items", []),
+            "cost_fen": record.cost_fen, "supersedes_id": record.supersedes_id,
+            "values": clinic.checkup_values(record.id)}
+
+
+def cmd_checkup(args: argparse.Namespace) -> int:
+    from clinic_app.domain import checkup as spec
+
+    action = args.checkup_command
+    if action == "fields":
+        if args.json:
+            _print_json([{"key": f.key, "label": f.label, "kind": f.kind, "unit": f.unit,
+                          "low": f.low, "high": f.high, "page": spec.PAGES[f.page],
+                          "reference": f.reference_text() or None,
+                          "choices": dict(f.choice_items()) or None, "elderly": f.elderly}
+                         for f in spec.FIELDS])
+        else:
+            for f in spec.FIELDS:
+                choices = "/".join(c if c == label else f"{c}={label}"
+                                   for c, label in f.choice_items())
+                print(f"{f.key}\t{f.label}\t{f.unit}\t{f.range_text()}\t{choices}")
+        return 0
+    with _open_existing(args) as clinic:
+        if action == "list":
+            records = clinic.checkups(_one_resident(clinic, args.resident))
+            if args.json:
+                _print_json([_checkup_json(clinic, c) for c in records])
+                return 0
+            for c in records:
+                bp = f"{c.sbp}/{c.dbp}" if c.sbp and c.dbp else ""
+                found = "、".join(c.data.get("abnormal_items", []))
+                print(f"{c.checkup_date}\t{spec.EVALUATIONS.get(c.evaluation, '')}\t{bp}\t"
+                      f"{found}\t{c.id}")
+            if not records:
+                print("没有体检记录", file=sys.stderr)
+            return 0
+        if action == "void":
+            clinic.void_checkup(args.checkup_id, args.reason)
+            if args.json:
+                _print_json({"id": args.checkup_id, "action": "void"})
+            else:
+                print(f"已作废体检记录 {args.checkup_id}")
+            return 0
+        raw: dict[str, Any] = _pairs(args.values, None, "sbp_left=150")
+        doctor_id = _doctor_by_name(clinic, args.doctor)["id"] if args.doctor else None
+        if action == "record":
+            resident_id = _one_resident(clinic, args.resident)
+            saved = clinic.record_checkup(resident_id, args.on or clinic.today(), raw,
+                                          doctor_id=doctor_id)
+        else:
+            old = clinic.checkup(args.checkup_id)
+            # A correction starts from what was recorded: only the keys given change.
+            values: dict[str, Any] = {**clinic.checkup_values(args.checkup_id), **raw}
+            saved = clinic.correct_checkup(args.checkup_id, args.on or old.checkup_date,
+                                           values, args.reason, doctor_id=doctor_id)
+        record = clinic.checkup(saved.id)
+        if args.json:
+            _print_json({**_checkup_json(clinic, record), "enrolled": saved.enrolled,
+                         "flags": [f.text for f in saved.flags]})
+            return 0
+    verdict = spec.EVALUATIONS.get(saved.evaluation, saved.evaluation)
+    found = "：" + "、".join(f.text for f in saved.flags) if saved.flags else ""
+    enrolled = "；纳入慢病管理：" + "、".join(codes.label(codes.CONDITIONS, c)
+                                          for c in saved.enrolled) if saved.enrolled else ""
+    done = "已更正" if action == "correct" else "已保存"
+    print(f"{done} {record.checkup_date} 的体检：{verdict}{found}{enrolled}（记录 {saved.id}）")
+    return 0
+
+
+def cmd_medicine(args: argparse.Namespace) -> int:
+    from clinic_app.domain import medicine as med
+
+    action = args.medicine_command
+    with _open_existing(args) as clinic:
+        if action == "open-box":
+            resident_id = _one_resident(clinic, args.resident)
+            row_id = clinic.open_box(resident_id, args.on, args.note)
+            message = f"已为 {clinic.resident(resident_id).name} 建慢病小药箱"
+        elif action == "add-item":
+            resident_id = _one_resident(clinic, args.resident)
+            values = _pairs(args.values, tuple(ITEM_KEYS), "medicine=苯磺酸氨氯地平片")
+            box = clinic.medicine_box(resident_id).box
+            if box is None:
+                raise ClinicError(f"{clinic.resident(resident_id).name} 还没有慢病小药箱，"
+                                  "请先 medicine open-box")
+            condition = values.get("condition", "")
+            by_label = {label: code for code, label in codes.CONDITIONS.items()}
+            try:
+                per_day = float(values["units_per_day"]) if values.get("units_per_day") \
+                    else None
+            except ValueError:
+                raise ClinicError(f"每日用量应为数字，而不是“{values['units_per_day']}”") \
+                    from None
+            row_id = clinic.add_box_item(
+                box.id, values.get("medicine", ""), strength=values.get("strength", ""),
+                dose=values.get("dose", ""), condition_code=by_label.get(condition, condition),
+                units_per_day=per_day, pack_size=_whole(values, "pack_size", "每盒数量"))
+            message = f"已添加药品 {values.get('medicine', '')}"
+        elif action == "stop-item":
+            resident_id = _one_resident(clinic, args.resident)
+            row_id = _item_id(clinic, resident_id, args.medicine)
+            clinic.stop_box_item(row_id, args.reason, args.on)
+            message = "已停用药品"
+        elif action in ("deliver", "correct"):
+            row_id, message = _deliver(clinic, args)
+        elif action == "refund":
+            values = _pairs(args.values, tuple(REFUND_KEYS), "quantity=1")
+            quantity = _whole(values, "quantity", "退药数量")
+            if quantity is None:
+                raise ClinicError("请用 --set quantity=数量 写明退几盒")
+            amounts = [_fen(values, k) for k in ("insurance", "free_fund", "patient")]
+            split = None if all(a is None for a in amounts) else \
+                med.Split(*(a or 0 for a in amounts))
+            row_id = clinic.refund_delivery(args.delivery_id, quantity, on=args.on,
+                                            reason=args.reason, split=split,
+                                            receipt_no=values.get("receipt_no", ""))
+            message = "已登记退药"
+        else:
+            clinic.void_delivery(args.delivery_id, args.reason)
+            row_id, message = args.delivery_id, "已作废"
+        out: dict[str, Any] = {"id": row_id, "action": action}
+        if action in ("deliver", "correct", "refund", "void"):
+            row = clinic.delivery(row_id)
+            # The cap of the year the medicine was delivered in (a refund's too).
+            year_of = clinic.delivery(row.refund_of).delivered_on if row.refund_of else None
+            balance = clinic.box_balance(row.resident_id, year_of or row.delivered_on)
+            out.update(delivery=_delivery_json(row), balance=_balance_json(balance))
+            kind = med.KINDS.get(row.kind, row.kind)
+            if action != "void":
+                message += (f"：{row.delivered_on} {kind} {row.medicine} {abs(row.quantity)}"
+                            f"{row.unit}，{_yuan(abs(row.total_fen))} 元（医保 "
+                            f"{_yuan(abs(row.insurance_fen))}，基金 "
+                            f"{_yuan(abs(row.free_fund_fen))}，个人 "
+                            f"{_yuan(abs(row.patient_fen))}）")
+            else:
+                message += f"{kind}记录"
+            message += f"。{balance.text()}"
+    if args.json:
+        _print_json(out)
+    else:
+        print(f"{message}（记录 {row_id}）")
+    return 0
+
+
+def _deliver(clinic: Clinic, args: argparse.Namespace) -> tuple[str, str]:
+    """`medicine deliver` and `medicine correct`: the keys given, in 元, checked by the facade."""
+    correcting = args.medicine_command == "correct"
+    values = _pairs(args.values, tuple(CORRECT_KEYS if correcting else DELIVERY_KEYS),
+                    "quantity=3")
+    quantity = _whole(values, "quantity", "数量")
+    price, insurance, fund, patient = (_fen(values, k) for k in MONEY_KEYS)
+    location = values.get("location")
+    if location is not None:
+        from clinic_app.domain.medicine import LOCATIONS
+
+        location = {label: code for code, label in LOCATIONS.items()}.get(location, location)
+    doctor_id = _doctor_by_name(clinic, args.doctor)["id"] if args.doctor else None
+    if correcting:
+        if clinic.delivery(args.delivery_id).kind == "refund":
+            # A refund keeps its delivery's medicine, price and deliverer.
+            extra = sorted(set(values) - set(REFUND_KEYS))
+            if extra or args.medicine or args.doctor:
+                given = "、".join(extra) or ("--medicine" if args.medicine else "--doctor")
+                raise ClinicError(f"退药记录只能更正数量、退回金额、票据号和日期（不能改 {given}）")
+        changes: dict[str, Any] = {key: value for key, value in (
+            ("quantity", quantity), ("unit_price_fen", price), ("insurance_fen", insurance),
+            ("free_fund_fen", fund), ("patient_fen", patient), ("delivered_on", args.on),
+            ("receipt_no", values.get("receipt_no")), ("unit", values.get("unit")),
+            ("location", location), ("delivered_by", doctor_id)) if value is not None}
+        if args.medicine:
+            owner = clinic.delivery(args.delivery_id).resident_id
+            changes["item_id"] = _item_id(clinic, owner, args.medicine)
+        if not changes:
+            raise ClinicError("没有要更正的内容：请用 --set 写明改什么，如 unit_price=18.50")
+        return clinic.correct_delivery(args.delivery_id, reason=args.reason, **changes), \
+            "已更正"
+    resident_id = _one_resident(clinic, args.resident)
+    item_id = _item_id(clinic, resident_id, args.medicine)
+    if quantity is None or price is None:
+        raise ClinicError("请用 --set quantity=数量 --set unit_price=单价（元）"
+                          "写明发了多少、单价多少")
+    if args.auto_split:
+        if fund is not None or patient is not None:
+            raise ClinicError("--auto-split 会自动计算基金和个人支付，"
+                              "请不要同时写 free_fund 或 patient")
+        split = clinic.suggest_split(item_id, quantity * price, insurance or 0, args.on)
+        fund, patient = split.free_fund_fen, split.patient_fen
+    new_id = clinic.deliver(
+        item_id, quantity=quantity, unit_price_fen=price, delivered_on=args.on,
+        insurance_fen=insurance or 0, free_fund_fen=fund, patient_fen=patient,
+        receipt_no=values.get("receipt_no", ""), delivered_by=doctor_id,
+        location=location or "home", unit=values.get("unit") or "盒",
+        notes=values.get("notes", ""))
+    return new_id, "已发药"
+
+
+CARE_WRITE_COMMANDS = {"checkup": cmd_checkup, "medicine": cmd_medicine}
 
 
 CARE_COMMANDS = {"checkups-due": cmd_checkups_due, "checkup-coverage": cmd_checkup_coverage,
                  "medicine-report": cmd_medicine_report,
-                 "medicine-runs-out": cmd_medicine_runs_out, "medicine-box": cmd_medicine_box}
+                 "medicine-runs-out": cmd_medicine_runs_out, "medicine-box": cmd_medicine_box,
+                 **CARE_WRITE_COMMANDS}
 # (end of issue 6)
 
 

@@ -1470,6 +1470,10 @@ class Clinic:
         return [Checkup.from_row(r)
                 for r in care_sql.current_checkups(self.store, resident_id)]
 
+    def checkup(self, checkup_id: str) -> Checkup:
+        """One checkup record (a replaced or withdrawn one too: history stays readable)."""
+        return Checkup.from_row(self._get("checkups", checkup_id))
+
     def checkup_versions(self, checkup_id: str) -> list[Checkup]:
         return [Checkup.from_row(r)
                 for r in care_sql.checkup_versions(self.store, checkup_id)]
@@ -1904,6 +1908,10 @@ class Clinic:
                       f"{report.label}（{report.start}至{report.end}）；{due}"])
         write_xlsx(path, f"{report.year}Q{report.quarter}慢病用药对账", headers, lines)
         return report
+
+    def delivery(self, delivery_id: str) -> med.DeliveryRecord:
+        """One delivery or refund row (a replaced or withdrawn one too)."""
+        return med.DeliveryRecord.from_row(self._get("deliveries", delivery_id))
 
     def _current_delivery(self, delivery_id: str) -> dict[str, Any]:
         row = self._live("deliveries", delivery_id)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -154,3 +155,166 @@ def test_a_year_that_is_not_a_number_is_a_usage_error(register: Path, capsys) ->
     with pytest.raises(SystemExit) as stopped:
         main(["checkups-due", "--db", str(register), "--year", "今年"])
     assert stopped.value.code == 2 and "应为整数" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------- the writes (review)
+# `checkup record|correct|void|list|fields` and `medicine open-box|add-item|stop-item|deliver|
+# correct|refund|void`. The command line runs on the real clock, so dates here are relative
+# to it.
+TODAY = dt.date.today()
+
+
+@pytest.fixture
+def desk(tmp_path: Path) -> str:
+    """A register with one diabetic patient (李四, no box yet), a namesake pair and a doctor."""
+    path = tmp_path / "desk.db"
+    clinic = open_clinic(path, today=TODAY)
+    clinic.set_profile("xinbin")  # free chronic medicine, 1000 元 a person a year
+    village = make_village(clinic, "红星村")
+    family = make_household(clinic, village.village_id, head="李四")
+    clinic.add_condition(family.head_id, "diabetes", D(2019, 1, 1))
+    make_household(clinic, village.village_id, head="张三")
+    make_household(clinic, village.village_id, head="张山")
+    clinic.add_doctor("王建国")
+    clinic.close()
+    return str(path)
+
+
+def ok(capsys: pytest.CaptureFixture[str], *args: str) -> Any:
+    code, out, err = run(capsys, *args, "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_checkup_record_list_correct_void(desk: str, capsys) -> None:
+    saved = ok(capsys, "checkup", "record", "李四", "--db", desk, "--set", "sbp_left=150",
+               "--set", "dbp_left=95", "--set", "symptoms=头痛,头晕", "--set", "enrol=hypertension",
+               "--doctor", "王建国")
+    assert saved["checkup_date"] == TODAY.isoformat() and saved["evaluation"] == "abnormal"
+    assert saved["values"]["symptoms"] == ["头痛", "头晕"] and saved["cost_fen"] == 15000
+    assert any("收缩压 150" in text for text in saved["abnormal_items"])
+    assert saved["enrolled"] == ["hypertension"]  # 纳入慢病管理 as on the form
+    assert [c["id"] for c in ok(capsys, "checkup", "list", "李四", "--db", desk)] == [saved["id"]]
+    # A correction starts from the record: only the keys given change.
+    fixed = ok(capsys, "checkup", "correct", saved["id"], "--db", desk, "--reason", "血压录错",
+               "--set", "sbp_left=130", "--set", "dbp_left=80")
+    assert fixed["supersedes_id"] == saved["id"] and fixed["sbp"] == 130
+    assert fixed["values"]["symptoms"] == ["头痛", "头晕"] and fixed["doctor_id"]
+    code, _, err = run(capsys, "checkup", "correct", saved["id"], "--db", desk, "--reason", "再改",
+                       "--set", "sbp_left=120", "--set", "dbp_left=80")
+    assert code == 1 and "已经被更正过" in err
+    code, out, _ = run(capsys, "checkup", "list", "李四", "--db", desk)
+    assert "有异常" in out and fixed["id"] in out and saved["id"] not in out
+    code, out, _ = run(capsys, "checkup", "void", fixed["id"], "--db", desk, "--reason", "录错人")
+    assert code == 0 and "已作废" in out
+    assert ok(capsys, "checkup", "list", "李四", "--db", desk) == []
+
+
+def test_checkup_mistakes_are_refused_in_chinese(desk: str, capsys) -> None:
+    code, _, err = run(capsys, "checkup", "record", "李四", "--db", desk, "--set", "foo=1")
+    assert code == 1 and "体检表没有“foo”这一项" in err
+    code, _, err = run(capsys, "checkup", "record", "李四", "--db", desk, "--set", "sbp_left")
+    assert code == 1 and "应写成 字段=值" in err
+    code, _, err = run(capsys, "checkup", "record", "zs", "--db", desk)
+    assert code == 1 and "找到 2 人" in err and "张三" in err and "张山" in err
+    with pytest.raises(SystemExit) as stopped:  # a void needs its reason
+        main(["checkup", "void", "0" * 32, "--db", desk])
+    assert stopped.value.code == 2 and "--reason" in capsys.readouterr().err
+    assert ok(capsys, "checkup", "list", "李四", "--db", desk) == []
+    fields = ok(capsys, "checkup", "fields")
+    assert {"sbp_left", "symptoms", "enrol"} <= {f["key"] for f in fields}
+
+
+def test_medicine_box_from_open_to_void(desk: str, capsys) -> None:
+    db = ("--db", desk)
+    box = ok(capsys, "medicine", "open-box", "李四", *db)
+    code, _, err = run(capsys, "medicine", "open-box", "李四", *db)
+    assert code == 1 and "已有慢病小药箱" in err
+    item = ok(capsys, "medicine", "add-item", "李四", *db, "--set", "medicine=二甲双胍片",
+              "--set", "strength=0.5g×48片", "--set", "condition=2型糖尿病",
+              "--set", "units_per_day=2")
+    assert box["id"] and item["id"]
+    # 19.99 元 × 3 is 59.97 元 to the fen (a float gives 5996.999…); insurance 0.30.
+    sent = ok(capsys, "medicine", "deliver", "李四", *db, "--set", "quantity=3",
+              "--set", "unit_price=19.99", "--set", "insurance=0.3", "--set", "receipt_no=R1",
+              "--doctor", "王建国")["delivery"]
+    assert (sent["total_fen"], sent["insurance_fen"], sent["free_fund_fen"],
+            sent["patient_fen"], sent["total_yuan"]) == (5997, 30, 5967, 0, "59.97")
+    assert sent["item_id"] == item["id"] and sent["delivered_on"] == TODAY.isoformat()
+    # Beyond what is left of the cap: refused, nothing saved; --auto-split pays it.
+    code, _, err = run(capsys, "medicine", "deliver", "李四", *db, "--set", "quantity=60",
+                       "--set", "unit_price=20")
+    assert code == 1 and "超出免费用药限额" in err and "只剩 940.33 元" in err
+    split = ok(capsys, "medicine", "deliver", "李四", *db, "--medicine", "二甲双胍",
+               "--set", "quantity=60", "--set", "unit_price=20", "--auto-split")
+    assert (split["delivery"]["free_fund_fen"], split["delivery"]["patient_fen"]) == \
+        (94033, 120000 - 94033)
+    assert split["balance"]["left_fen"] == 0
+    refund = ok(capsys, "medicine", "refund", sent["id"], *db, "--set", "quantity=1",
+                "--reason", "停药")["delivery"]
+    assert (refund["kind"], refund["quantity"], refund["refund_of"]) == ("refund", -1, sent["id"])
+    assert refund["insurance_fen"] + refund["free_fund_fen"] + refund["patient_fen"] == -1999
+    code, _, err = run(capsys, "medicine", "refund", sent["id"], *db, "--set", "quantity=3",
+                       "--reason", "停药")
+    assert code == 1 and "最多还能退 2盒" in err
+    code, _, err = run(capsys, "medicine", "correct", sent["id"], *db, "--reason", "单价录错",
+                       "--set", "unit_price=19.98")
+    assert code == 1 and "已有退药记录" in err
+    code, _, err = run(capsys, "medicine", "correct", refund["id"], *db, "--reason", "录错",
+                       "--set", "unit_price=1")
+    assert code == 1 and "退药记录只能更正" in err
+    fixed_refund = ok(capsys, "medicine", "correct", refund["id"], *db, "--reason", "数量录错",
+                      "--set", "quantity=2")["delivery"]
+    assert fixed_refund["quantity"] == -2 and fixed_refund["corrects_id"] == refund["id"]
+    ok(capsys, "medicine", "void", fixed_refund["id"], *db, "--reason", "没有退药")
+    fixed = ok(capsys, "medicine", "correct", sent["id"], *db, "--reason", "单价录错",
+               "--set", "unit_price=19.98")["delivery"]
+    assert (fixed["corrects_id"], fixed["total_fen"], fixed["insurance_fen"],
+            fixed["free_fund_fen"]) == (sent["id"], 5994, 30, 5964)
+    view = ok(capsys, "medicine-box", "李四", *db)
+    assert {d["id"] for d in view["deliveries"] if d["current"]} == {split["id"], fixed["id"]}
+    code, out, _ = run(capsys, "medicine", "stop-item", "李四", *db, "--reason", "医嘱换药")
+    assert code == 0 and "已停用" in out
+    code, _, err = run(capsys, "medicine", "deliver", "李四", *db, "--set", "quantity=1",
+                       "--set", "unit_price=20")
+    assert code == 1 and "没有在用的药品" in err
+
+
+@pytest.mark.parametrize(("typed", "message"), [
+    ("unit_price=18.505", "单价“18.505”最多两位小数（到分）"),
+    ("unit_price=十八", "不是金额"),
+    ("insurance=-1", "医保支付不能为负数"),
+    ("quantity=1.5", "数量应为正整数"),
+    ("price=18", "没有“price”这一项"),
+], ids=["fraction-of-a-fen", "not-money", "negative", "fractional-quantity", "unknown-key"])
+def test_amounts_are_typed_in_yuan_and_checked_exactly(desk: str, capsys, typed: str,
+                                                       message: str) -> None:
+    db = ("--db", desk)
+    ok(capsys, "medicine", "open-box", "李四", *db)
+    ok(capsys, "medicine", "add-item", "李四", *db, "--set", "medicine=二甲双胍片")
+    base = {"quantity": "1", "unit_price": "18"}
+    key = typed.split("=")[0]
+    given = [f"{k}={v}" for k, v in base.items() if k != key] + [typed]
+    code, _, err = run(capsys, "medicine", "deliver", "李四", *db,
+                       *[arg for pair in given for arg in ("--set", pair)])
+    assert code == 1 and message in err
+    assert ok(capsys, "medicine-box", "李四", *db)["deliveries"] == []
+
+
+def test_medicine_box_names_a_person_as_every_command_does(desk: str, capsys,
+                                                          monkeypatch) -> None:
+    """medicine-box had its own copy of the person lookup; it now shares _one_resident."""
+    import clinic_app.cli as cli
+
+    asked: list[str] = []
+    original = cli._one_resident
+
+    def spy(clinic: Any, text: str) -> str:
+        asked.append(text)
+        return original(clinic, text)
+
+    monkeypatch.setattr(cli, "_one_resident", spy)
+    assert ok(capsys, "medicine-box", "李四", "--db", desk)["name"] == "李四"
+    code, _, err = run(capsys, "medicine-box", "zs", "--db", desk)
+    assert code == 1 and "找到 2 人" in err
+    assert asked == ["李四", "zs"]
