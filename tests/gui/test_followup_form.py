@@ -58,7 +58,7 @@ def when_modal(action) -> None:
                 action()
             finally:  # whatever the action did, never leave a modal dialog hanging the run
                 if dialog.isVisible():
-                    dialog.reject()
+                    dialog.done(QDialog.DialogCode.Rejected)  # not reject(): it may ask
         else:
             if isinstance(dialog, FollowUpDialog):
                 dialog.activateWindow()  # a window manager does this; offscreen has none
@@ -90,7 +90,6 @@ def test_routine_hypertension_visit_by_keyboard_alone(app, qtbot, clinic: Clinic
         keys.press(Qt.Key.Key_Return)
         if dialog.isVisible():  # not saved: don't hang the run on a modal dialog
             seen["stuck"] = dialog.problem_label.text() or dialog.proposal_label.text()
-            dialog.reject()
 
     when_modal(fill_the_form)
     keys.press(Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier, "Ctrl+N", target=page)
@@ -114,12 +113,13 @@ def test_routine_hypertension_visit_by_keyboard_alone(app, qtbot, clinic: Clinic
           f"keys ({', '.join(keys.extra)})")
     assert keys.extra == ["Ctrl+N", "Key_Tab", "Key_Tab", "Key_Tab", "Key_Return"]
     assert page.follow_ups_panel.model.rowCount() == 2
-    assert page.follow_ups_panel.count_label.text() == "共 2 次随访，今年 2 次"
+    assert page.follow_ups_panel.count_label.text() == "共 2 次随访，今年 2 天"
 
 
 def _dialog(qtbot, clinic: Clinic, resident_id: str, **kwargs) -> FollowUpDialog:
     dialog = FollowUpDialog(clinic, resident_id, **kwargs)
-    qtbot.addWidget(dialog)
+    # Closed at teardown without the "放弃录入?" question a doctor would get.
+    qtbot.addWidget(dialog, before_close_func=lambda d: setattr(d, "_dirty", False))
     dialog.show()
     dialog.activateWindow()  # focus moves (and editingFinished fires) in an active window only
     qtbot.waitUntil(dialog.isActiveWindow)
@@ -186,8 +186,6 @@ def test_correction_through_the_panel(app, qtbot, clinic, patient, answers) -> N
         assert dialog.focusWidget() is dialog.reason_edit
         type_text(dialog.reason_edit, "收缩压抄错")
         dialog.accept()
-        if dialog.isVisible():
-            dialog.reject()
 
     when_modal(correct)
     panel.correct()
@@ -240,3 +238,35 @@ def test_visits_model_passes_qtmodeltester(app, qtbot, qtmodeltester, clinic: Cl
     window: MainWindow = show_window(qtbot, clinic)
     window.open_resident(patient["resident"])
     qtmodeltester.check(window.resident_page.follow_ups_panel.model)
+
+
+def test_esc_asks_before_dropping_typed_values(app, qtbot, clinic, patient, answers) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    dialog = _dialog(qtbot, clinic, patient["resident"])
+    qtbot.keyClicks(_field(dialog, "sbp"), "150")
+    answers.queue.append(QMessageBox.StandardButton.No)
+    qtbot.keyClick(_field(dialog, "sbp"), Qt.Key.Key_Escape)
+    assert dialog.isVisible() and _field(dialog, "sbp").text() == "150"
+    answers.queue.append(QMessageBox.StandardButton.Yes)
+    qtbot.keyClick(_field(dialog, "sbp"), Qt.Key.Key_Escape)
+    assert not dialog.isVisible()
+    assert answers.asked == ["这次随访还没有保存。放弃已填写的内容吗？"] * 2
+
+
+def test_a_second_visit_the_same_day_is_asked_about(app, qtbot, clinic, patient,
+                                                    answers) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    clinic.record_follow_up(patient["resident"], "hypertension", {
+        "visit_date": "2026-11-23", "sbp": "132", "dbp": "84"})
+    dialog = _dialog(qtbot, clinic, patient["resident"])
+    qtbot.keyClicks(_field(dialog, "sbp"), "168")
+    qtbot.keyClicks(_field(dialog, "dbp"), "102")
+    answers.queue.append(QMessageBox.StandardButton.No)
+    dialog.accept()
+    assert dialog.saved_id is None and dialog.isVisible()
+    assert "已经记录过一次高血压随访" in answers.asked[0]
+    answers.queue.append(QMessageBox.StandardButton.Yes)
+    dialog.accept()
+    assert dialog.saved_id is not None

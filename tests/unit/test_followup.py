@@ -290,3 +290,15 @@ def test_uncontrolled_again_after_months_away_is_referred(clinic, patient):
     _, _, proposal = clinic.check_follow_up(patient, "hypertension",
                                             {**HTN_FIELDS, "sbp": "152", "dbp": "94"})
     assert proposal.referral and "连续两次" in proposal.rule
+
+
+def test_diabetes_form_records_bp_but_judges_by_glucose(clinic, patient):
+    keys = [f.key for f in followup.fields_of("diabetes")]
+    assert {"sbp", "dbp", "fasting_glucose"} <= set(keys) and "heart_rate" not in keys
+    clinic.add_condition(patient, "diabetes", dt.date(2021, 1, 1))
+    _, _, proposal = clinic.check_follow_up(patient, "diabetes", {
+        "visit_date": "2026-11-23", "sbp": "150", "dbp": "95", "fasting_glucose": "6.1"})
+    assert proposal.classification == "controlled"  # BP is not the diabetes form's measure
+    _, _, proposal = clinic.check_follow_up(patient, "diabetes", {
+        "visit_date": "2026-11-23", "sbp": "185", "dbp": "95", "fasting_glucose": "6.1"})
+    assert proposal.emergency  # but an emergency sign is one on any form

@@ -130,8 +130,9 @@ FIELDS: tuple[Field, ...] = (
     F("visit_date", "随访日期", "date", "visit", column=True),
     F("method", "随访方式", "choice", "visit", choices=METHODS, column=True),
     # Signs first: a routine visit is these four numbers and Enter.
-    F("sbp", "收缩压", "int", "signs", _WITH_BP, "mmHg", 60, 280, column=True),
-    F("dbp", "舒张压", "int", "signs", _WITH_BP, "mmHg", 30, 180, column=True),
+    # The diabetes form records BP too (体征: 血压); only hypertension is judged by it.
+    F("sbp", "收缩压", "int", "signs", BP_FORMS, "mmHg", 60, 280, column=True),
+    F("dbp", "舒张压", "int", "signs", BP_FORMS, "mmHg", 30, 180, column=True),
     F("fasting_glucose", "空腹血糖", "float", "signs", _WITH_GLUCOSE, "mmol/L", 1, 35,
       column=True),
     F("weight_kg", "体重", "float", "signs", (HTN, DM, "combined", TB), "kg", 20, 250,

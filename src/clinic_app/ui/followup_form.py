@@ -173,6 +173,7 @@ class FollowUpDialog(QDialog):
         # Problems the core found on 保存 stay shown until the next edit (focus moves
         # re-check the form, which cannot see them).
         self._save_problems: dict[str, str] = {}
+        self._dirty = False  # the doctor typed or chose something: Esc asks first
 
         self.setWindowTitle("更正随访记录" if correcting else "记录随访")
         self.setObjectName("followUpDialog")
@@ -375,6 +376,7 @@ class FollowUpDialog(QDialog):
     def _edited(self, key: str, touch: bool = False) -> None:
         if self._filling:
             return
+        self._dirty = True
         if key in ("classification", "stability"):
             self._class_auto = False
         if key == "next_visit_on":
@@ -483,6 +485,8 @@ class FollowUpDialog(QDialog):
             return
         meds = self.fields.get("medicines")
         raw = self.raw_values()
+        if not self.correcting and not self._confirm_second_visit_that_day(raw):
+            return
         try:
             if self.correcting:
                 self.saved_id = self.clinic.correct_follow_up(
@@ -509,6 +513,36 @@ class FollowUpDialog(QDialog):
                 QMessageBox.information(self, "已保存", "已保存。用药情况中：" +
                                         "；".join(warnings) + "。")
         super().accept()
+
+    def _confirm_second_visit_that_day(self, raw: dict[str, Any]) -> bool:
+        """A second visit on one day counts twice (the county reads the counts): usually a
+        slip that should have been a correction, so ask."""
+        try:
+            day = followup.parse_value(followup.FIELD_BY_KEY["visit_date"], raw.get("visit_date"))
+        except ValueError:
+            return True
+        same = [v for v in self.clinic.follow_ups(self.resident_id)
+                if v.visit_date == day and followup.forms_overlap(self.form, v.form)]
+        if not same:
+            return True
+        answer = QMessageBox.question(
+            self, "同一天再次随访",
+            f"{day} 已经记录过一次{followup.FORM_SHORT[self.form]}随访。再保存会算作两次随访；"
+            "如果是上次录错了，请取消，再在随访列表中用“查看/更正”。\n\n仍要保存为新的一次随访吗？",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def reject(self) -> None:
+        """Esc on a form with typed values asks before throwing them away."""
+        if self.saved_id is None and self._dirty:
+            answer = QMessageBox.question(
+                self, "放弃录入", "这次随访还没有保存。放弃已填写的内容吗？",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No)
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        super().reject()
 
     def _focus_first_problem(self, problems: dict[str, str] | None = None) -> None:
         if problems is None:
@@ -604,9 +638,10 @@ class FollowUpsPanel(QWidget):
         self.add_button.setToolTip("" if forms else
                                    "没有需要随访管理的慢病：请先在“慢病与诊断”中登记高血压、"
                                    "糖尿病、肺结核或严重精神障碍")
-        this_year = sum(1 for v in visits if v.visit_date and
-                        v.visit_date.year == self.clinic.today().year)
-        self.count_label.setText(f"共 {len(visits)} 次随访，今年 {this_year} 次")
+        # Days, not rows: two forms filled on one day are one visit (as 履约 counts them).
+        this_year = len({v.visit_date for v in visits if v.visit_date and
+                         v.visit_date.year == self.clinic.today().year})
+        self.count_label.setText(f"共 {len(visits)} 次随访，今年 {this_year} 天")
         has_rows = bool(rows)
         self.correct_button.setEnabled(has_rows)
         self.void_button.setEnabled(has_rows)
