@@ -37,6 +37,7 @@ from clinic_app.domain.models import (
     Resident,
     Team,
 )
+from clinic_app.domain.policy import RULES as POLICY_RULES
 from clinic_app.domain.policy import PolicyError, PolicyLibrary, Profile, load_library
 from clinic_app.domain.policy_local import LocalProfileInfo
 from clinic_app.errors import ClinicError, DuplicateResident, NotFoundError, ValidationFailed
@@ -2132,6 +2133,29 @@ class Clinic:
         values.pop("correction_reason", None)
         return {k: v for k, v in values.items() if k in followup.FIELD_BY_KEY}
 
+    def follow_up_register(self, village_id: str, as_of: dt.date | None = None
+                           ) -> list[dict[str, Any]]:
+        """The 随访 register of a village: every managed condition of every patient, when it
+        is next due and why, and how many visit days this year against the profile's count
+        (规范管理: hypertension and diabetes count face-to-face days, as 履约 does)."""
+        as_of = as_of or self.today()
+        profile = self.profile
+        rows = work_list.reference_items(self.store, profile, as_of, 0, village_id=village_id,
+                                         include_later=True, per_condition=True)
+        days: dict[tuple[str, str], set[str]] = {}
+        for visit in followup_queries.visit_dates(self.store, village_id,
+                                                  f"{as_of.year}-01-01", as_of.isoformat()):
+            for condition in schedule.FORM_CONDITIONS.get(visit["form"], ()):
+                if condition in ("hypertension", "diabetes") and visit["method"] == "phone":
+                    continue
+                days.setdefault((visit["resident_id"], condition), set()).add(
+                    visit["visit_date"])
+        for row in rows:
+            row["visits_this_year"] = len(days.get((row["id"], row["condition"]), ()))
+            key = f"followup.per_year.{row['condition']}"  # TB, mental health: by interval
+            row["per_year"] = profile.value(key, as_of) if key in POLICY_RULES else None
+        return rows
+
     def doctors(self) -> list[dict[str, Any]]:
         """Active doctors, for choosing who made a visit."""
         return followup_queries.active_doctors(self.store)
@@ -2144,13 +2168,10 @@ class Clinic:
 
     def _tb_phase(self, resident_id: str, on: dt.date, previous: list[dict[str, Any]]) -> str:
         """The phase a TB visit is probably in: the last visit's, else two months from diagnosis."""
-        if previous:
-            phase = json.loads(previous[0]["data"] or "{}").get("tb_phase")
-            if phase:
-                return str(phase)
+        recorded = json.loads(previous[0]["data"] or "{}").get("tb_phase") if previous else None
         diagnosed = next((c.diagnosed_on for c in self.conditions(resident_id)
                           if c.code == followup.TB), None)
-        return "intensive" if diagnosed is None or (on - diagnosed).days < 60 else "continuation"
+        return schedule.tb_phase(recorded, diagnosed, on)
 
     # ------------------------------------------------------------------ printing (issue 7)
     # Cards and paper: clinic_app.printing renders PDFs from what these methods read, and

@@ -60,3 +60,14 @@ def active_contract_doctor(store: Store, resident_id: str, on: str) -> str | Non
 def active_doctors(store: Store) -> list[dict[str, Any]]:
     return store.rows("SELECT id, name, role, phone FROM doctors WHERE deleted = 0 AND active = 1 "
                       "ORDER BY name")
+
+
+def visit_dates(store: Store, village_id: str, start: str, end: str) -> list[dict[str, Any]]:
+    """(resident, form, date, method) of every current visit of a village's residents in a
+    period: the 随访 register counts visit days per condition from these."""
+    return store.rows(f"""
+        SELECT DISTINCT f.resident_id, f.form, f.visit_date, f.method
+        FROM households h CROSS JOIN residents r ON r.household_id = h.id
+        CROSS JOIN follow_ups f ON f.resident_id = r.id
+        WHERE h.village_id = ? AND h.deleted = 0 AND r.deleted = 0
+          AND f.visit_date BETWEEN ? AND ? AND {_CURRENT}""", [village_id, start, end])

@@ -20,6 +20,7 @@ from clinic_app.clinic import Clinic
 from clinic_app.progress import Progress
 from clinic_app.ui.care_lists import care_pages, connect_care_pages  # 体检, 药箱 (issue 6)
 from clinic_app.ui.contracts_page import connect_contract_pages, contract_pages  # 签约 (issue 5)
+from clinic_app.ui.followups_page import FollowUpsPage
 from clinic_app.ui.forms.ui_main_window import Ui_MainWindow
 from clinic_app.ui.household_page import HouseholdPage
 from clinic_app.ui.models import RowsModel, search_columns
@@ -48,7 +49,7 @@ NAV_PAGES = [
     ("printing", "打印", "签约服务联系卡、户政策明白卡、随访名单、随访表和月报，按村批量打印。"),
     ("reports", "统计", "签约覆盖率、规范管理率、血压血糖控制率、体检覆盖率、"
                       "因病致贫返贫预警。"),
-    ("sync", "同步", "加密签名的U盘数据包导出导入，增量、可重复导入；县级汇总。"),
+    # 同步 (USB bundles, county merge) joins the list when it is built: no placeholder pages.
     ("settings", "设置", "本院所在地和政策配置，查看每条规则及其文件出处。"),
 ]
 
@@ -138,6 +139,8 @@ class MainWindow(QMainWindow):
         built.update(contract_pages(clinic))  # 签约: 团队与医生, 到期, 履约 (issue 5)
         built.update(care_pages(clinic))  # 体检 and 药箱 pages (issue 6)
         built.update(print_pages(clinic))  # 打印 page (issue 7)
+        self.follow_ups = FollowUpsPage(clinic)  # 随访: the village's register (issue 5)
+        built["followups"] = self.follow_ups
         for key, title, text in NAV_PAGES:
             page = built.get(key) or ComingPage(title, text)
             self.pages[key] = page
@@ -156,6 +159,8 @@ class MainWindow(QMainWindow):
         connect_care_pages(self)  # 体检, 药箱 pages open residents too (issue 6)
         connect_print_pages(self)  # 打印: its status messages (issue 7)
         self.today.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.follow_ups.open_resident.connect(self.open_resident)
+        self.follow_ups.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.settings.changed.connect(self._settings_changed)
         self._today_loaded = False
         for page in (self.villages, self.resident_page):
