@@ -357,6 +357,9 @@ def _contracts_and_services(store: Store, gen: _Gen, profile: Any, residents: li
     visits = []
     checkups = []
     boxes = []
+    free_cap = profile.value("medicine.free_cap_fen", today)
+    free_conditions = profile.value("medicine.free_cap_conditions", today) or ()
+    free_used: dict[tuple[str, int], int] = {}
     items = []
     deliveries = []
     for rid, record, chronic in patients:
@@ -426,12 +429,20 @@ def _contracts_and_services(store: Store, gen: _Gen, profile: Any, residents: li
                     quantity = rng.randint(1, 3)
                     total = quantity * price
                     insurance = total * 60 // 100
+                    # The free-medicine fund pays only where the profile has one, for the
+                    # diseases it covers and up to its yearly cap; the patient pays the rest.
+                    free = 0
+                    if free_cap and condition in free_conditions:
+                        key = (rid, on.year)
+                        free = max(0, min(total - insurance, free_cap - free_used.get(key, 0)))
+                        free_used[key] = free_used.get(key, 0) + free
                     deliveries.append({
                         "box_id": box, "resident_id": rid, "item_id": item,
                         "delivered_on": on.isoformat(), "medicine": medicine,
                         "quantity": quantity, "unit": "盒", "unit_price_fen": price,
-                        "insurance_fen": insurance, "free_fund_fen": total - insurance,
-                        "patient_fen": 0, "receipt_no": f"SJ{rng.randrange(10**8):08d}",
+                        "insurance_fen": insurance, "free_fund_fen": free,
+                        "patient_fen": total - insurance - free,
+                        "receipt_no": f"SJ{rng.randrange(10**8):08d}",
                         "delivered_by": doctor, "location": "home"})
     cost = profile.value("checkup.cost_fen", today)
     for record in residents:

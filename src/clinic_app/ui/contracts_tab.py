@@ -129,8 +129,9 @@ class ContractsTab(QWidget):
         if on_register and latest is not None and latest.ended_on is not None and \
                 latest.end_reason in ("death", "moved"):
             reason = codes.label(codes.CONTRACT_END_REASONS, latest.end_reason)
-            self.warning.setText(f"此人已恢复在册，但原签约已于 {latest.ended_on} 因{reason}解约，"
-                                 "不会自动恢复；如需继续服务请重新签约。")
+            # Said so it is true both after 恢复在册 and after a 解约 typed as 迁出/死亡.
+            self.warning.setText(f"原签约已于 {latest.ended_on} 因{reason}解约，不会自动恢复；"
+                                 "如此人仍在本地并需继续服务，请重新签约。")
         elif not on_register:
             self.warning.setText(f"此人已{person.status_label}，不能签约或登记服务；"
                                  "原有签约和履约记录保留。")
