@@ -327,7 +327,9 @@ def due_tuples(profile: Profile, conditions: Mapping[str, dt.date | None],
                     else RISK_UNCONTROLLED if classification != "controlled"
                     else RISK_ROUTINE)
         if last is not None and last.next_visit_on is not None and condition in (
-                "hypertension", "diabetes"):
+                "hypertension", "diabetes") and last.next_visit_on != due_on:
+            # R8, said only when the doctor's date differs from the rule's (the form stores
+            # the proposal as the date when the doctor keeps it).
             due_on, rule = last.next_visit_on, f"医生约定的下次随访日期（规则建议：{rule}）"
         out.append((condition, due_on, risk, rule, last))
     return out
