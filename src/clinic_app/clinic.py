@@ -2241,6 +2241,22 @@ class Clinic:
             "deliveries": print_queries.report_deliveries(self.store, first, last),
         }
 
+    # ---------------------------------------------------------------- 统计 page: report months
+    def report_months(self) -> list[str]:
+        """Months (YYYY-MM, newest first) the 统计 page offers: from the month of the first
+        recorded visit, checkup, delivery or signing to this month (always offered)."""
+        from clinic_app.storage import report_queries  # the 统计 page's only query
+
+        today = self.today()
+        first = report_queries.first_activity_on(self.store)
+        start = dt.date.fromisoformat(first[:10]).replace(day=1) if first else today
+        start = min(start, today.replace(day=1))
+        months, day = [], today.replace(day=1)
+        while day >= start:
+            months.append(f"{day:%Y-%m}")
+            day = (day - dt.timedelta(days=1)).replace(day=1)
+        return months
+
     def last_printed(self, kind: str, subject_ids: Sequence[str]) -> dict[str, str]:
         """The content hash each subject was last printed with; never printed: absent."""
         return print_queries.latest_hashes(self.store, kind, subject_ids)

@@ -254,6 +254,21 @@ def _control(s: VillageStats, profile: Any, codes: Mapping[str, Any],
 # ------------------------------------------------------------------------- the PDF
 
 
+def notes(report: MonthlyReport) -> list[str]:
+    """How each number is counted, printed under the tables (and shown by the 统计 page, so
+    the screen and the paper explain them in the same words)."""
+    return [
+        "口径：在册人数为统计日在册（未迁出、未死亡）的居民；有效签约为统计日签约期内且未解约。",
+        "本月应随访：按随访规则，根据本月以前的随访记录推算的下次随访日期在统计期内（含逾期）的"
+        "慢病患者；已随访为其中本月有随访记录的人数。",
+        "控制率：本月有测量记录的患者中，最近一次血压（或空腹血糖）达到政策配置控制标准的比例。",
+        "本年体检人数：本年1月1日至统计日有体检记录的人数（同一人多次只计一次）。",
+        "体检覆盖率：应体检人数为统计日在册、人员类别不是“一般人群”的居民（类别未填的也计入）；"
+        f"覆盖率为其中本年体检达到每年{report.checkups_per_year}次的比例，"
+        "与“体检”页和 clinic-app checkup-coverage 口径相同。",
+    ]
+
+
 def _table(report: MonthlyReport, st: Styles, width: float, heads: Iterable[str],
            cells: Any, fractions: Iterable[float]) -> Flowable:
     rows = [[para(h, st.cell_bold) for h in heads]]
@@ -311,16 +326,7 @@ def render(report: MonthlyReport, *, progress: Progress | None = None) -> Built:
                    yuan(v.patient_fen)),
         (0.14, 0.09, 0.09, 0.09, 0.15, 0.12, 0.1, 0.12, 0.1)))
     story.append(Spacer(1, 3 * mm))
-    for note in (
-        "口径：在册人数为统计日在册（未迁出、未死亡）的居民；有效签约为统计日签约期内且未解约。",
-        "本月应随访：按随访规则，根据本月以前的随访记录推算的下次随访日期在统计期内（含逾期）的"
-        "慢病患者；已随访为其中本月有随访记录的人数。",
-        "控制率：本月有测量记录的患者中，最近一次血压（或空腹血糖）达到政策配置控制标准的比例。",
-        "本年体检人数：本年1月1日至统计日有体检记录的人数（同一人多次只计一次）。",
-        "体检覆盖率：应体检人数为统计日在册、人员类别不是“一般人群”的居民（类别未填的也计入）；"
-        f"覆盖率为其中本年体检达到每年{report.checkups_per_year}次的比例，"
-        "与“体检”页和 clinic-app checkup-coverage 口径相同。",
-    ):
+    for note in notes(report):
         story.append(para(note, st.small))
     story.append(Spacer(1, 6 * mm))
     story.append(para("填报人：＿＿＿＿＿＿　　审核人：＿＿＿＿＿＿　　"

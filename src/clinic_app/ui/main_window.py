@@ -25,6 +25,7 @@ from clinic_app.ui.forms.ui_main_window import Ui_MainWindow
 from clinic_app.ui.household_page import HouseholdPage
 from clinic_app.ui.models import RowsModel, search_columns
 from clinic_app.ui.print_page import connect_print_pages, print_pages  # 打印 (issue 7)
+from clinic_app.ui.reports_page import connect_reports_pages, reports_pages  # 统计
 from clinic_app.ui.resident_page import ResidentPage
 from clinic_app.ui.settings_page import SettingsPage
 from clinic_app.ui.tasks import Task, run_task
@@ -139,6 +140,7 @@ class MainWindow(QMainWindow):
         built.update(contract_pages(clinic))  # 签约: 团队与医生, 到期, 履约 (issue 5)
         built.update(care_pages(clinic))  # 体检 and 药箱 pages (issue 6)
         built.update(print_pages(clinic))  # 打印 page (issue 7)
+        built.update(reports_pages(clinic))  # 统计 page: the 月报's numbers on screen
         self.follow_ups = FollowUpsPage(clinic)  # 随访: the village's register (issue 5)
         built["followups"] = self.follow_ups
         for key, title, text in NAV_PAGES:
@@ -158,6 +160,7 @@ class MainWindow(QMainWindow):
         connect_contract_pages(self)  # the 签约 page opens residents too (issue 5)
         connect_care_pages(self)  # 体检, 药箱 pages open residents too (issue 6)
         connect_print_pages(self)  # 打印: its status messages (issue 7)
+        connect_reports_pages(self)  # 统计: its jobs and status messages
         self.today.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.follow_ups.open_resident.connect(self.open_resident)
         self.follow_ups.message.connect(lambda text: self.statusBar().showMessage(text, 8000))

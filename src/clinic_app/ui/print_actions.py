@@ -32,6 +32,7 @@ class PrintRequest:
     household_ids: tuple[str, ...] = ()
     resident_ids: tuple[str, ...] = ()
     label: str = ""  # whom, in words: "王德胜", "王德胜户"
+    month: str = ""  # 月报: YYYY-MM (统计 page); empty: the 打印 page's own month
 
 
 def request_print(widget: QWidget, request: PrintRequest | None) -> None:

@@ -566,6 +566,8 @@ class PrintPage(QWidget):
             self.scope_people.setChecked(True)
         else:
             self.scope_all.setChecked(True)
+        if request.month:  # 打印月报 on the 统计 page: the month it shows
+            self.month.setDate(QDate.fromString(request.month + "-01", "yyyy-MM-dd"))
         self._loading = False
         self._scope_changed()
         self.tabs.setCurrentIndex(0)
