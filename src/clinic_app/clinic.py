@@ -1149,9 +1149,8 @@ class Clinic:
             records.setdefault(r["resident_id"], []).append((r["service_code"],
                                                              day(r["service_on"])))
         conditions: dict[str, list[dict[str, Any]]] = {}
-        for r in inputs["conditions"]:
-            if fulfil.per_year_key(r["code"]) is not None:
-                conditions.setdefault(r["resident_id"], []).append(r)
+        for r in inputs["conditions"]:  # fulfil.follow_up_promises picks the scheduled ones
+            conditions.setdefault(r["resident_id"], []).append(r)
         out = {}
         profiles: dict[str, Profile] = {}
         parsed: dict[str, list[dict[str, Any]]] = {}
@@ -1161,16 +1160,8 @@ class Clinic:
             if row["profile_id"] not in profiles:
                 profiles[row["profile_id"]] = self._contract_profile(row["profile_id"])
             profile = profiles[row["profile_id"]]
-            per_year = {}
-            start, last = term.start_on.isoformat(), term.last_day.isoformat()
-            for condition in conditions.get(rid, ()):
-                # Managed during the term: diagnosed by its end, not closed before its start.
-                managed = (condition["status"] == "active" or
-                           (condition["closed_on"] or "") >= start) and \
-                    (condition["diagnosed_on"] or "") <= last
-                if managed:
-                    key = fulfil.per_year_key(condition["code"])
-                    per_year[condition["code"]] = profile.value(key, term.start_on) or 0
+            # Follow-ups owed per condition managed during the term (TB from its intervals).
+            promises = fulfil.follow_up_promises(profile, conditions.get(rid, ()), term)
             services = row["services"]
             if isinstance(services, str):  # most contracts share one package text: parse once
                 if services not in parsed:
@@ -1178,7 +1169,7 @@ class Clinic:
                 services = parsed[services]
             events = fulfil.Events(visits.get(rid, ()), checkups.get(rid, ()),
                                    deliveries.get(rid, ()), records.get(rid, ()))
-            out[row["id"]] = fulfil.contract_items(services, term, per_year, events)
+            out[row["id"]] = fulfil.contract_items(services, term, promises, events)
         return out
 
     def _contract_profile(self, profile_id: str) -> Profile:

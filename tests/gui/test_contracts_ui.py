@@ -365,3 +365,26 @@ def test_withdraw_a_recorded_service(window: MainWindow, qtbot, clinic: Clinic,
     dialog.withdraw()
     assert dialog.model.rowCount() == 0 and dialog.changed
     assert clinic.service_records(people["head"]) == []
+
+
+def test_fulfilment_tab_owes_a_tb_patient_follow_ups(window: MainWindow, qtbot, clinic: Clinic,
+                                                     people: dict[str, str], qtmodeltester,
+                                                     screenshot_dir: Path) -> None:
+    """Review: TB had no yearly rule, so a TB patient's 慢病随访 showed 不适用."""
+    wife = people["wife"]
+    clinic.add_condition(wife, "tuberculosis", dt.date(2025, 6, 1))
+    clinic.sign_contract(wife, team_id=None, doctor_id=people["doctor"],
+                         package_code="chronic", start_on=dt.date(2026, 1, 1))
+    with clinic.db.atomic():
+        clinic.store.insert("follow_ups", {"resident_id": wife, "form": "tuberculosis",
+                                           "visit_date": "2026-02-01", "method": "phone"})
+    window.open_resident(wife)
+    tab = window.resident_page.contracts_tab
+    window.resident_page.tabs.setCurrentWidget(tab)
+    rows = {r["name"]: r for r in tab.fulfilment_model.rows()}
+    tb = rows["慢病随访（肺结核）"]
+    assert (tb["promised"], tb["done"], tb["status_label"]) == (12, 1, "落后进度")
+    assert "继续期每30天随访" in tb["note"]
+    qtmodeltester.check(tab.fulfilment_model)
+    qtbot.wait(50)
+    window.grab().save(str(screenshot_dir / "contract-tab-fulfilment-tb.png"))

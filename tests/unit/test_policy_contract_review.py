@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from factories import FIXED_TODAY
+from factories import FIXED_TODAY, Village, make_household
 
 from clinic_app.clinic import Clinic
 from clinic_app.domain import fulfilment, policy_local, schedule
@@ -199,6 +199,119 @@ def test_edit_problem_tells_the_editor_before_saving(clinic: Clinic, local: str)
     problem = policy_local.edit_problem(profile, "bp.emergency_dbp", 90, D(2026, 7, 1))
     assert problem is not None and problem.startswith("自 2026-07-01 起，规则 bp.controlled_dbp")
     assert clinic.library.get(local).versions == profile.versions  # nothing changed
+
+
+# ------------------------------------------------------------------ tuberculosis in 履约
+TERM_START = D(2026, 1, 1)  # a national 12-month term: 2026-01-01 .. 2026-12-31
+
+
+def schedule_dates(diagnosed: dt.date, until: dt.date) -> list[dt.date]:
+    """R6 as the work list applies it, for a patient seen on every due date."""
+    visits: list[schedule.Visit] = []
+    national = load_library().get("national")
+    while True:
+        (due,) = schedule.due_dates(national, {"tuberculosis": diagnosed}, visits[::-1],
+                                    None, diagnosed)
+        if due.due_on > until:
+            return [v.visit_date for v in visits]
+        visits.append(schedule.Visit(due.due_on, "tuberculosis"))
+
+
+@pytest.mark.parametrize("diagnosed", [D(2025, 6, 1), D(2025, 11, 20), D(2026, 1, 1),
+                                       D(2026, 3, 1), D(2026, 12, 25), D(2019, 2, 28)])
+def test_tb_visits_due_are_the_schedules_dates_counted(diagnosed: dt.date) -> None:
+    last = D(2026, 12, 31)
+    dates = schedule_dates(diagnosed, last)
+    for first, until in ((TERM_START, last), (TERM_START, FIXED_TODAY), (D(2026, 5, 1), last)):
+        expected = sum(1 for d in dates if first <= d <= until)
+        assert fulfilment.tb_visits_due(10, 30, diagnosed, first, until) == expected, (
+            diagnosed, first, until)
+
+
+@pytest.fixture
+def doctor(clinic: Clinic) -> str:
+    return clinic.add_doctor("王建国", phone="13700000001")
+
+
+def tb_patient(clinic: Clinic, village: Village, doctor: str,
+               diagnosed: dt.date | None) -> tuple[str, str]:
+    family = make_household(clinic, village.village_id)
+    clinic.add_condition(family.head_id, "tuberculosis", diagnosed)
+    contract_id = clinic.sign_contract(family.head_id, team_id=None, doctor_id=doctor,
+                                       package_code="chronic", start_on=TERM_START)
+    return family.head_id, contract_id
+
+
+def tb_visit(clinic: Clinic, resident_id: str, day: str, form: str = "tuberculosis",
+             method: str = "phone") -> None:
+    with clinic.db.atomic():
+        clinic.store.insert("follow_ups", {"resident_id": resident_id, "form": form,
+                                           "visit_date": day, "method": method})
+
+
+def tb_item(clinic: Clinic, contract_id: str, as_of: dt.date = FIXED_TODAY
+            ) -> fulfilment.Item:
+    (item,) = [i for i in clinic.fulfilment(contract_id, as_of) if i.code == "follow_up"]
+    return item
+
+
+def test_a_tb_patient_on_the_chronic_package_is_owed_follow_ups(clinic: Clinic,
+                                                                village: Village,
+                                                                doctor: str) -> None:
+    """Review: TB had no yearly rule, so 履约 showed 不适用 for every TB patient."""
+    rid, contract_id = tb_patient(clinic, village, doctor, D(2025, 6, 1))
+    item = tb_item(clinic, contract_id)
+    # Diagnosed in June 2025: the whole term is continuation, every 30 days from the end of
+    # the intensive phase (2025-07-31): 2026-01-27 … 2026-12-23 is 12 visits, 11 by 11-23.
+    assert (item.name, item.promised, item.expected, item.done) == (
+        "慢病随访（肺结核）", 12, 11, 0)
+    assert item.owed and item.status == "behind"
+    assert item.note == "政策配置：强化期每10天、继续期每30天随访（强化期为确诊后2个月）"
+    tb_visit(clinic, rid, "2026-02-01")  # by phone counts for TB (the spec asks no 面对面)
+    tb_visit(clinic, rid, "2026-02-01", method="home")  # the same day: one visit
+    tb_visit(clinic, rid, "2026-03-01", form="hypertension", method="clinic")  # not TB
+    tb_visit(clinic, rid, "2025-12-20")  # before the term
+    assert tb_item(clinic, contract_id).done == 1
+    # The village report owes it too.
+    report = clinic.village_fulfilment(FIXED_TODAY)
+    assert report["total"]["services"]["follow_up"] == {"items": 1, "done": 0, "rate": 0.0}
+
+
+def test_tb_diagnosed_during_the_term_owes_the_intensive_visits_first(clinic: Clinic,
+                                                                      village: Village,
+                                                                      doctor: str) -> None:
+    rid, contract_id = tb_patient(clinic, village, doctor, D(2026, 3, 1))
+    item = tb_item(clinic, contract_id, D(2026, 4, 30))
+    # Every 10 days to 04-30 (6 visits), then every 30 days to 12-26 (8 more).
+    assert (item.promised, item.expected) == (14, 6)
+    for day in ("2026-03-11", "2026-03-21", "2026-03-31", "2026-04-10", "2026-04-20",
+                "2026-04-30"):
+        tb_visit(clinic, rid, day)
+    item = tb_item(clinic, contract_id, D(2026, 4, 30))
+    assert (item.done, item.status) == (6, "on_track")  # not behind a pro-rata share
+    # Treatment finished and the condition closed on 2026-06-30: nothing owed after it.
+    with clinic.db.atomic():
+        (row,) = clinic.store.rows("SELECT id FROM conditions WHERE resident_id = ?", [rid])
+        clinic.store.update("conditions", row["id"], {"status": "closed",
+                                                      "closed_on": "2026-06-30"})
+    assert tb_item(clinic, contract_id).promised == 8  # 6 intensive + 05-30 + 06-29
+
+
+def test_tb_without_a_diagnosis_date_counts_as_continuation(clinic: Clinic, village: Village,
+                                                            doctor: str) -> None:
+    _rid, contract_id = tb_patient(clinic, village, doctor, None)
+    item = tb_item(clinic, contract_id)
+    assert item.promised == 12 and "未登记确诊日期，按继续期计" in item.note
+
+
+def test_tb_promise_follows_the_profile_the_contract_was_signed_under(
+        clinic: Clinic, village: Village, doctor: str, local: str) -> None:
+    clinic.set_policy_rule(local, "followup.tb_continuation_days", "60", CITE, D(2025, 1, 1))
+    clinic.set_profile(local)
+    _rid, contract_id = tb_patient(clinic, village, doctor, D(2025, 6, 1))
+    clinic.set_profile("national")
+    item = tb_item(clinic, contract_id)
+    assert item.promised == 6 and "继续期每60天" in item.note
 
 
 # ------------------------------------------------------------------ one copy of shared tables

@@ -8,11 +8,17 @@ with the services recorded during the contract's term, as pure functions over pl
 * F1 the term counted is ``start_on`` .. ``end_on`` (or the day before ``ended_on`` when the
   contract was ended early), cut at ``as_of``; records outside it do not count.
 * F2 a yearly number is scaled to the term's length (a 12-month term promises it once).
-* F3 follow-ups: one promise per managed condition, the number a year from the policy profile
-  (``followup.per_year.<condition>``: 4 nationally, 6 under 中卫 2018), not the package's
-  generic number; a combined hypertension + diabetes form counts for both; hypertension and
-  diabetes count face-to-face visits only (clinic or home — the spec says 面对面), one per
-  day. Corrected (superseded) and deleted visits are left out by the query.
+* F3 follow-ups: one promise per condition managed during the term, the number a year from
+  the policy profile (``followup.per_year.<condition>``: 4 nationally, 6 under 中卫 2018), not
+  the package's generic number; a combined hypertension + diabetes form counts for both;
+  hypertension and diabetes count face-to-face visits only (clinic or home — the spec says
+  面对面), one per day. Corrected (superseded) and deleted visits are left out by the query.
+* F3a tuberculosis has no yearly count in the spec, only intervals: the visits owed are the
+  schedule's R6 dates counted over the term — every ``followup.tb_intensive_days`` in the
+  intensive phase (the first two months after diagnosis), every
+  ``followup.tb_continuation_days`` after, until the condition is closed — and the share due
+  by ``as_of`` is counted the same way (the intensive visits come first, not pro rata). With
+  no diagnosis date the whole term counts as continuation (the smaller promise).
 * F4 checkups from the checkup records, referrals from follow-ups that name a referral
   institution plus referrals recorded as services, medicine delivery from delivery days
   plus recorded deliveries; every other service from ``service_records``.
@@ -30,8 +36,8 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from clinic_app.domain.codes import CHRONIC_CONDITIONS
-from clinic_app.domain.policy import RULES, SERVICE_CODES
-from clinic_app.domain.schedule import FORM_CONDITIONS  # which conditions each form covers
+from clinic_app.domain.policy import RULES, SERVICE_CODES, Profile
+from clinic_app.domain.schedule import FORM_CONDITIONS, tb_phase
 
 # Service codes a package may promise, with their Chinese names (from the policy format).
 SERVICE_NAMES = SERVICE_CODES
@@ -40,8 +46,12 @@ SERVICE_NAMES = SERVICE_CODES
 FACE_TO_FACE_ONLY = ("hypertension", "diabetes")
 FACE_TO_FACE_METHODS = ("clinic", "home")
 
+# FORM_CONDITIONS (imported): which conditions each follow-up form covers, the schedule's table.
+
 # Services counted from other tables; everything else comes from service_records.
 FROM_OWN_FORMS = ("follow_up", "checkup")
+TB = "tuberculosis"
+
 
 def per_year_key(condition: str) -> str | None:
     """The profile rule giving a condition's follow-ups a year, if the rules define one."""
@@ -165,16 +175,99 @@ def _status(promised: int, done: int, expected: int, term: Term) -> str:
     return "behind" if done < expected else "on_track"
 
 
-def _item(code: str, name: str, promised: int, done: int, term: Term, note: str = "") -> Item:
-    expected = math.floor(promised * term.share + 1e-9) if promised else 0
+def _item(code: str, name: str, promised: int, done: int, term: Term, note: str = "",
+          expected: int | None = None) -> Item:
+    if expected is None:
+        expected = math.floor(promised * term.share + 1e-9) if promised else 0
     return Item(code, name, promised, done, expected, _status(promised, done, expected, term),
                 note)
 
 
-def follow_up_items(name: str, per_year: Mapping[str, int], visits: Iterable[Visit],
+class Promise(NamedTuple):
+    """The follow-ups one managed condition is owed over a contract's term (F3)."""
+
+    times: int  # over the whole term
+    note: str
+    expected: int | None = None  # owed by as_of, when the rule knows better than pro rata
+
+
+def tb_visits_due(intensive_days: int, continuation_days: int, diagnosed: dt.date | None,
+                  first: dt.date, last: dt.date) -> int:
+    """F3a: how many of R6's visit dates fall from `first` to `last` (both included).
+
+    The dates a patient seen on time would have: every `intensive_days` from diagnosis while
+    schedule.tb_phase says intensive, then every `continuation_days`. Counted, not listed,
+    for the continuation phase: a patient diagnosed years ago costs no loop.
+    """
+    if last < first:
+        return 0
+    if diagnosed is None:  # no phase to go by: the continuation interval from the start
+        return (last - first).days // continuation_days
+    count, day = 0, diagnosed
+    while tb_phase(None, diagnosed, day) == "intensive":
+        day += dt.timedelta(days=intensive_days)
+        count += first <= day <= last
+    # Continuation visits are day + m × continuation_days for m ≥ 1.
+    lowest = max(1, -(-(first - day).days // continuation_days))
+    highest = (last - day).days // continuation_days
+    return count + max(0, highest - lowest + 1)
+
+
+def tb_promise(profile: Profile, diagnosed: dt.date | None, closed: dt.date | None,
+               term: Term) -> Promise:
+    """F3a: TB follow-ups owed over the term from the profile's intervals (in force when the
+    contract started, like every promise of the package it was signed with)."""
+    intensive = profile.value("followup.tb_intensive_days", term.start_on)
+    continuation = profile.value("followup.tb_continuation_days", term.start_on)
+    last = term.end_on if closed is None else min(term.end_on, closed)
+    times = tb_visits_due(intensive, continuation, diagnosed, term.start_on, last)
+    expected = tb_visits_due(intensive, continuation, diagnosed, term.start_on,
+                             min(last, term.as_of))
+    # The intervals first: the 依据 column is narrow and shows the start of the note.
+    note = f"政策配置：强化期每{intensive}天、继续期每{continuation}天随访"
+    note += "（未登记确诊日期，按继续期计）" if diagnosed is None else "（强化期为确诊后2个月）"
+    return Promise(times, note, expected)
+
+
+def follow_up_promises(profile: Profile, conditions: Iterable[Mapping[str, Any]],
+                       term: Term) -> dict[str, Promise]:
+    """F3: what each condition managed during the term is owed, by condition code.
+
+    `conditions` are rows with code, status, diagnosed_on and closed_on (ISO text); a
+    condition counts when diagnosed by the term's last day and not closed before it began.
+    Conditions without a follow-up rule, and promises of nothing, are left out.
+    """
+    start, last = term.start_on.isoformat(), term.last_day.isoformat()
+    out: dict[str, Promise] = {}
+    for row in conditions:
+        code = row["code"]
+        if code not in CHRONIC_CONDITIONS:
+            continue
+        managed = (row["status"] == "active" or (row["closed_on"] or "") >= start) and \
+            (row["diagnosed_on"] or "") <= last
+        if not managed:
+            continue
+        if code == TB:
+            promise = tb_promise(
+                profile,
+                dt.date.fromisoformat(row["diagnosed_on"]) if row["diagnosed_on"] else None,
+                dt.date.fromisoformat(row["closed_on"])
+                if row["status"] != "active" and row["closed_on"] else None, term)
+        else:
+            key = per_year_key(code)
+            per_year = (profile.value(key, term.start_on) or 0) if key else 0
+            promise = Promise(scaled(per_year, term), f"政策配置：每年{per_year}次" + (
+                "面对面随访（电话随访不计）" if code in FACE_TO_FACE_ONLY else "随访"))
+        # The same disease registered twice (closed, then found again): the larger promise.
+        if promise.times > 0 and (code not in out or promise.times > out[code].times):
+            out[code] = promise
+    return out
+
+
+def follow_up_items(name: str, promises: Mapping[str, Promise], visits: Iterable[Visit],
                     term: Term) -> list[Item]:
-    """F3: one promise per managed condition, from the profile's yearly number."""
-    conditions = [c for c in CHRONIC_CONDITIONS if per_year.get(c)]
+    """F3: one promise per managed condition (see follow_up_promises)."""
+    conditions = [c for c in CHRONIC_CONDITIONS if c in promises]
     if not conditions:
         return [Item("follow_up", name, 0, 0, 0, "not_applicable", "未登记需定期随访的慢病")]
     start, until = term.start_on, term.counted_until
@@ -186,15 +279,14 @@ def follow_up_items(name: str, per_year: Mapping[str, int], visits: Iterable[Vis
         days = {v.visit_date for v in visits
                 if condition in FORM_CONDITIONS.get(v.form, ())
                 and (not face_to_face or v.method in FACE_TO_FACE_METHODS)}
-        note = f"政策配置：每年{per_year[condition]}次" + (
-            "面对面随访（电话随访不计）" if face_to_face else "随访")
-        items.append(_item("follow_up", f"{name}（{label}）", scaled(per_year[condition], term),
-                           len(days), term, note))
+        promise = promises[condition]
+        items.append(_item("follow_up", f"{name}（{label}）", promise.times, len(days), term,
+                           promise.note, promise.expected))
     return items
 
 
 def contract_items(services: Sequence[Mapping[str, Any]], term: Term,
-                   per_year: Mapping[str, int], events: Events) -> list[Item]:
+                   promises: Mapping[str, Promise], events: Events) -> list[Item]:
     """Every promise of one contract (its package as signed) against the records (F1–F5)."""
     start, until = term.start_on, term.counted_until
     recorded: dict[str, set[dt.date]] = {}
@@ -208,7 +300,7 @@ def contract_items(services: Sequence[Mapping[str, Any]], term: Term,
         code, name = str(service["code"]), str(service.get("name") or service["code"])
         times = int(service.get("times") or 0)
         if code == "follow_up":
-            items += follow_up_items(name, per_year, events.visits, term)
+            items += follow_up_items(name, promises, events.visits, term)
             continue
         if code == "checkup":
             done = len({d for d in events.checkups if start <= d <= until})
