@@ -253,8 +253,10 @@ def test_editor_shows_the_range_and_contradictions_on_the_spot(app, qtbot, clini
     clinic.add_policy_version(local, dt.date(2026, 1, 1), CITE)
     before = clinic.store.rows("SELECT toml FROM local_profiles")
     window = show_window(qtbot, clinic)
-    window.ui.navList.setCurrentRow(9)
+    nav = window.ui.navList
+    nav.setCurrentRow(next(i for i in range(nav.count()) if nav.item(i).text() == "设置"))
     page = window.settings
+    assert window.ui.pages.currentWidget() is page
     editor = page.editor
     editor.reload(select=local)
     page.tabs.setCurrentWidget(editor)
