@@ -56,3 +56,13 @@ def answers(monkeypatch: pytest.MonkeyPatch) -> DialogAnswers:
     fake = DialogAnswers()
     monkeypatch.setattr(QMessageBox, "question", fake)
     return fake
+
+
+@pytest.fixture(autouse=True)
+def _gc_back_on() -> Iterator[None]:
+    """The window runs the cycle collector from its own timer (ui/app.py); tests outside the
+    window expect Python's automatic collection, so switch it back on after each GUI test."""
+    yield
+    import gc
+
+    gc.enable()

@@ -93,6 +93,7 @@ def application(argv: list[str] | None = None) -> QApplication:
     global _collector
     if _collector is None:
         _collector = MainThreadCollector(app)
+    gc.disable()  # again: something may have switched it back on (tests do, between tests)
     app.setApplicationName("村医签约随访登记")
     app.setOrganizationName("clinic-app")
     font = QFont(load_fonts(), FONT_POINT_SIZE)
