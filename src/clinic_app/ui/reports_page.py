@@ -226,7 +226,6 @@ class ReportsPage(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
         layout.addWidget(splitter, 1)
-        self.reload_months()
         self.month.currentIndexChanged.connect(self.refresh)
         self._set_busy(False)
 
@@ -244,6 +243,7 @@ class ReportsPage(QWidget):
         super().showEvent(event)
         if not self._loaded:  # counted when first looked at, not at start-up
             self._loaded = True
+            self.reload_months()  # 0.17 s on a 200k township: not at start-up either
             self.refresh()
 
     def refresh(self) -> Task | None:
