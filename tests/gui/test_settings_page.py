@@ -11,6 +11,9 @@ from PySide6.QtCore import QDate, Qt
 from PySide6.QtGui import QFont
 
 from clinic_app.clinic import Clinic
+from clinic_app.ui.main_window import NAV_PAGES
+
+SETTINGS_ROW = [key for key, _, _ in NAV_PAGES].index("settings")
 
 CITE = "本地调整：乡镇卫生院会议纪要2026-03"
 NAME = "中卫市 2018（兴隆镇调整）"
@@ -19,7 +22,7 @@ NAME = "中卫市 2018（兴隆镇调整）"
 def test_choose_profile_and_read_rules(app, qtbot, clinic: Clinic,
                                        screenshot_dir: Path) -> None:
     window = show_window(qtbot, clinic)
-    window.ui.navList.setCurrentRow(9)
+    window.ui.navList.setCurrentRow(SETTINGS_ROW)
     page = window.settings
     assert window.ui.pages.currentWidget() is page
     page.clinic_name.setText("新宾镇卫生院")
@@ -70,7 +73,7 @@ def test_policy_differences_side_by_side(app, qtbot, clinic: Clinic,
     page.only_diff.setChecked(False)
     assert any(r.same for r in page.diff_model.rows())
     page.only_diff.setChecked(True)
-    window.ui.navList.setCurrentRow(9)
+    window.ui.navList.setCurrentRow(SETTINGS_ROW)
     page.tabs.setCurrentWidget(page.diff_tab)
     window.grab().save(str(screenshot_dir / "settings-diff.png"))
 
@@ -82,7 +85,7 @@ def _row_of(editor, key: str) -> int:
 def test_copy_and_edit_a_rule_through_the_settings_page(app, qtbot, clinic: Clinic,
                                                         screenshot_dir: Path) -> None:
     window = show_window(qtbot, clinic)
-    window.ui.navList.setCurrentRow(9)
+    window.ui.navList.setCurrentRow(SETTINGS_ROW)
     page = window.settings
     editor = page.editor
     assert editor.model.rowCount() == 0 and editor.rules.currentWidget() is editor.rules.note
@@ -217,7 +220,7 @@ def test_multiline_and_yes_no_rules(app, qtbot, clinic: Clinic, screenshot_dir: 
     local = clinic.copy_profile("guyang", "固阳 本地")
     clinic.add_policy_version(local, dt.date(2026, 1, 1), CITE)
     window = show_window(qtbot, clinic)
-    window.ui.navList.setCurrentRow(9)
+    window.ui.navList.setCurrentRow(SETTINGS_ROW)
     page = window.settings
     editor = page.editor
     editor.reload(select=local)
@@ -332,7 +335,7 @@ def test_local_editor_fits_a_small_screen(app, qtbot, clinic: Clinic,
     clinic.set_policy_rule(local, "card.contact.policy_lines", "第一条\n第二条", CITE,
                            dt.date(2026, 7, 1))
     window = show_window(qtbot, clinic)
-    window.ui.navList.setCurrentRow(9)
+    window.ui.navList.setCurrentRow(SETTINGS_ROW)
     page = window.settings
     page.editor.reload(select=local)
     page.tabs.setCurrentWidget(page.editor)
