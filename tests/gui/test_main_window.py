@@ -58,7 +58,7 @@ def test_no_page_is_blank(window: MainWindow, screenshot_dir: Path) -> None:
         texts = " ".join(label.text() for label in page.findChildren(QLabel))
         assert texts.strip(), f"page {title} shows nothing"
         if key == "contracts":
-            window.grab().save(str(screenshot_dir / "main-coming-page.png"))
+            window.grab().save(str(screenshot_dir / "main-contracts-page.png"))
     window.wait_for_tasks()
 
 

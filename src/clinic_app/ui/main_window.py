@@ -55,25 +55,6 @@ NAV_PAGES = [
 ]
 
 
-class ComingPage(QWidget):
-    """A page not built yet: says what it will hold, so nobody faces an empty pane."""
-
-    def __init__(self, title: str, text: str) -> None:
-        super().__init__()
-        layout = QVBoxLayout(self)
-        heading = QLabel(title)
-        heading.setObjectName("pageTitle")
-        font = heading.font()
-        font.setPointSize(font.pointSize() + 6)
-        font.setBold(True)
-        heading.setFont(font)
-        body = QLabel(f"此功能正在开发中。\n\n将提供：{text}")
-        body.setWordWrap(True)
-        layout.addWidget(heading)
-        layout.addWidget(body)
-        layout.addStretch(1)
-
-
 class RegisterPage(QWidget):
     """居民档案: search results; Enter or double-click opens a resident."""
 
@@ -143,8 +124,8 @@ class MainWindow(QMainWindow):
         built.update(reports_pages(clinic))  # 统计 page: the 月报's numbers on screen
         self.follow_ups = FollowUpsPage(clinic)  # 随访: the village's register (issue 5)
         built["followups"] = self.follow_ups
-        for key, title, text in NAV_PAGES:
-            page = built.get(key) or ComingPage(title, text)
+        for key, title, _ in NAV_PAGES:
+            page = built[key]  # every page is built: no placeholders
             self.pages[key] = page
             self.ui.pages.addWidget(page)
             self.ui.navList.addItem(title)
