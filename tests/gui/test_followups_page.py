@@ -11,7 +11,7 @@ from factories import FIXED_TODAY, Village, make_household
 from helpers import show_window
 
 from clinic_app.clinic import Clinic
-from clinic_app.ui import followups_page
+from clinic_app.ui import followup_form
 from clinic_app.ui.main_window import MainWindow
 
 
@@ -72,7 +72,7 @@ def test_register_lists_filters_records_and_exports(window: MainWindow, qtbot, t
         dialog.accept()
         return dialog.result()
 
-    monkeypatch.setattr(followups_page.FollowUpDialog, "exec", fake_exec)
+    monkeypatch.setattr(followup_form.FollowUpDialog, "exec", fake_exec)
     assert page.record_visit()
     qtbot.waitUntil(lambda: not any(r["name"] == "王迟" and r["overdue_days"]
                                     for r in page.model.rows()), timeout=5000)

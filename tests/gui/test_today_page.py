@@ -87,7 +87,7 @@ def test_work_model_passes_qtmodeltester(window: MainWindow, qtbot, qtmodelteste
 
 def test_record_a_visit_from_the_list(window: MainWindow, qtbot, monkeypatch) -> None:
     """记录随访 opens the due patient's form; once saved the list is computed again."""
-    from clinic_app.ui import today_page
+    from clinic_app.ui import followup_form
 
     window.ui.navList.setCurrentRow(1)
     page = window.today
@@ -102,7 +102,7 @@ def test_record_a_visit_from_the_list(window: MainWindow, qtbot, monkeypatch) ->
         dialog.accept()
         return dialog.result()
 
-    monkeypatch.setattr(today_page.FollowUpDialog, "exec", fake_exec)
+    monkeypatch.setattr(followup_form.FollowUpDialog, "exec", fake_exec)
     assert page.record_visit()
     assert opened == [("李常", "hypertension")]
     qtbot.waitUntil(lambda: [r["name"] for r in page.model.rows()] == ["张急"], timeout=5000)

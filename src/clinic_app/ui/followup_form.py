@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from clinic_app.clinic import Clinic
-from clinic_app.domain import codes, followup
+from clinic_app.domain import codes, followup, schedule
 from clinic_app.domain.followup import Field
 from clinic_app.errors import ClinicError, ValidationFailed
 from clinic_app.ui.models import Column, RowsModel
@@ -553,6 +553,16 @@ class FollowUpDialog(QDialog):
                 self.fields[key].focus()
                 self.scroll.ensureWidgetVisible(self.fields[key].widget)
                 return
+
+
+def record_due_visit(parent: QWidget, clinic: Clinic, resident_id: str,
+                     condition: str | None) -> bool:
+    """记录随访 from a list (今日待办, the 随访 register): the form of the condition that is
+    due; True when a visit was saved."""
+    forms = clinic.follow_up_forms(resident_id)
+    form = next((f for f in forms if condition in schedule.FORM_CONDITIONS.get(f, ())), None)
+    dialog = FollowUpDialog(clinic, resident_id, form, parent=parent)
+    return dialog.exec() == QDialog.DialogCode.Accepted
 
 
 class FollowUpsPanel(QWidget):

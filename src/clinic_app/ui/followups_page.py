@@ -17,7 +17,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -32,10 +31,10 @@ from clinic_app.domain import codes, schedule
 from clinic_app.errors import ClinicError
 from clinic_app.export import write_xlsx
 from clinic_app.progress import Progress
-from clinic_app.ui.followup_form import FollowUpDialog
+from clinic_app.ui.followup_form import record_due_visit
 from clinic_app.ui.models import Column, RowsModel
 from clinic_app.ui.tasks import Task, run_task
-from clinic_app.ui.widgets import TableOrNote
+from clinic_app.ui.widgets import TableOrNote, fill_villages
 
 SHOWS = {"all": "全部", "overdue": "已逾期", "week": "逾期或本周到期", "behind": "今年次数未达标"}
 RISK_LABELS = {schedule.RISK_EMERGENCY: "危急", schedule.RISK_REFERRAL: "需转诊",
@@ -148,13 +147,7 @@ class FollowUpsPage(QWidget):
         self._loaded = False
 
     def reload_villages(self) -> None:
-        self.village.blockSignals(True)
-        current = self.village.currentData()
-        self.village.clear()
-        for place in self.clinic.places("village"):
-            self.village.addItem(place.name, place.id)
-        self.village.setCurrentIndex(max(0, self.village.findData(current)))
-        self.village.blockSignals(False)
+        fill_villages(self.village, self.clinic.places("village"))
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
@@ -222,11 +215,7 @@ class FollowUpsPage(QWidget):
         if row is None:
             self.message.emit("请先选中一位患者")
             return False
-        forms = self.clinic.follow_up_forms(row["id"])
-        form = next((f for f in forms if row["condition"] in
-                     schedule.FORM_CONDITIONS.get(f, ())), None)
-        dialog = FollowUpDialog(self.clinic, row["id"], form, parent=self)
-        if dialog.exec() != QDialog.DialogCode.Accepted:
+        if not record_due_visit(self, self.clinic, row["id"], row["condition"]):
             return False
         self.message.emit(f"已保存 {row['name']} 的随访")
         self.refresh()

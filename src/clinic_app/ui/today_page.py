@@ -14,7 +14,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -26,16 +25,15 @@ from PySide6.QtWidgets import (
 )
 
 from clinic_app.clinic import Clinic
-from clinic_app.domain import schedule
 from clinic_app.errors import ClinicError
 from clinic_app.progress import Progress
 from clinic_app.ui.care_lists import CareLists  # 体检未做, 药快用完 (issue 6)
 from clinic_app.ui.contracts_page import contract_alerts  # 已到期 apart (issue 5)
-from clinic_app.ui.followup_form import FollowUpDialog
+from clinic_app.ui.followup_form import record_due_visit
 from clinic_app.ui.models import Column, RowsModel
 from clinic_app.ui.print_actions import visit_list_button  # 打印随访名单 (issue 7)
 from clinic_app.ui.tasks import Task, run_task
-from clinic_app.ui.widgets import TableOrNote
+from clinic_app.ui.widgets import TableOrNote, fill_villages
 from clinic_app.work_list import (
     CONTACT_LABELS,
     RISK_LABELS,
@@ -163,14 +161,7 @@ class TodayPage(QWidget):
         self.village.currentIndexChanged.connect(self.refresh)
 
     def reload_villages(self) -> None:
-        self.village.blockSignals(True)
-        current = self.village.currentData()
-        self.village.clear()
-        self.village.addItem("全部村", None)
-        for place in self.clinic.places("village"):
-            self.village.addItem(place.name, place.id)
-        self.village.setCurrentIndex(max(0, self.village.findData(current)))
-        self.village.blockSignals(False)
+        fill_villages(self.village, self.clinic.places("village"), "全部村")
 
     def refresh(self) -> Task:
         """Recompute in the background; the table fills when done."""
@@ -219,11 +210,7 @@ class TodayPage(QWidget):
         if item is None:
             self.message.emit("请先选中一位患者")
             return False
-        forms = self.clinic.follow_up_forms(item["id"])
-        form = next((f for f in forms if item.get("condition") in
-                     schedule.FORM_CONDITIONS.get(f, ())), None)
-        dialog = FollowUpDialog(self.clinic, item["id"], form, parent=self)
-        if dialog.exec() != QDialog.DialogCode.Accepted:
+        if not record_due_visit(self, self.clinic, item["id"], item.get("condition")):
             return False
         self.message.emit(f"已保存 {item['name']} 的随访")
         self.refresh()

@@ -22,7 +22,7 @@ from clinic_app.domain import codes
 from clinic_app.errors import ClinicError
 from clinic_app.ui.household_page import MEMBER_COLUMNS
 from clinic_app.ui.models import Column, RowsModel
-from clinic_app.ui.widgets import TableOrNote
+from clinic_app.ui.widgets import TableOrNote, fill_villages
 
 RESIDENT_COLUMNS = [
     Column("户编号", lambda r: r["household_no"]),
@@ -108,14 +108,7 @@ class VillagePage(QWidget):
         self.reload_villages()
 
     def reload_villages(self) -> None:
-        current = self.village.currentData()
-        self.village.blockSignals(True)
-        self.village.clear()
-        for place in self.clinic.places("village"):
-            self.village.addItem(place.name, place.id)
-        index = self.village.findData(current)
-        self.village.setCurrentIndex(max(0, index))
-        self.village.blockSignals(False)
+        fill_villages(self.village, self.clinic.places("village"))
         self.refresh()
 
     def refresh(self) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QHeaderView,
     QLabel,
     QStackedWidget,
@@ -63,3 +66,17 @@ class TableOrNote(QStackedWidget):
 
     def _refresh(self) -> None:
         self.setCurrentWidget(self.view if self.model.rowCount() else self.note)
+
+
+def fill_villages(combo: QComboBox, places: list[Any], all_label: str | None = None) -> None:
+    """Refill a village chooser (villages come and go with imports), keeping the choice and
+    without firing its change signal."""
+    combo.blockSignals(True)
+    current = combo.currentData()
+    combo.clear()
+    if all_label is not None:
+        combo.addItem(all_label, None)
+    for place in places:
+        combo.addItem(place.name, place.id)
+    combo.setCurrentIndex(max(0, combo.findData(current)))
+    combo.blockSignals(False)
