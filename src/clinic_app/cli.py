@@ -542,11 +542,12 @@ def _care_parsers(sub: Any) -> None:
     report.add_argument("--quarter", required=True, help="季度，如 2026Q3")
     report.add_argument("--village", default=None, help="只列出这个村")
     report.add_argument("--out", type=Path, default=None, help="保存为 .xlsx 对账表")
-    runs = sub.add_parser("medicine-runs-out", help="药快用完：按每日用量算，几天内用完的药")
+    runs = sub.add_parser("medicine-runs-out",  # 药箱 (issue 6): ran out, then runs out soon
+                          help="药已用完或快用完：按每日用量算，已用完的（在前）和几天内用完的药")
     _common(runs)
     runs.add_argument("--as-of", type=_date_arg, default=None, help="按哪天计算（默认今天）")
     runs.add_argument("--within", type=int, default=None,
-                      help=f"几天内用完（默认 {RUNS_OUT_SOON_DAYS} 天）")
+                      help=f"几天内用完（默认 {RUNS_OUT_SOON_DAYS} 天；已用完的总是列出）")
     runs.add_argument("--village", default=None, help="只列出这个村")
     box = sub.add_parser("medicine-box",
                          help="一位居民的药箱：药品、余药天数、发药记录、免费用药余额")
@@ -650,11 +651,11 @@ def cmd_medicine_runs_out(args: argparse.Namespace) -> int:
     if args.json:
         _print_json([{k: r[k] for k in (
             "resident_id", "name", "age", "phone", "village", "group_name", "medicine",
-            "strength", "condition", "units_per_day", "runs_out_on", "days_left")}
+            "strength", "condition", "units_per_day", "runs_out_on", "days_left", "supply")}
             for r in rows])
         return 0
     if not rows:
-        print("没有快用完的药", file=sys.stderr)
+        print("没有已用完或快用完的药", file=sys.stderr)
     for r in rows:
         print(f"{r['name']}\t{r['village'] or ''}{r['group_name'] or ''}\t{r['medicine']}\t"
               f"{r['supply']}（{r['runs_out_on']}）\t{r['phone']}")

@@ -1547,6 +1547,21 @@ class Clinic:
             return None
         return doctor_id if doctor["active"] else None
 
+    def default_doctor_id(self, resident_id: str, on: dt.date | None = None) -> str | None:
+        """The doctor to preselect on a resident's checkup, delivery or follow-up form: the
+        doctor of their contract in force on `on` (still active), else the last doctor used
+        on this computer — the same on every form, so none of them guesses differently."""
+        on = on or self.today()
+        doctor_id = followup_queries.active_contract_doctor(self.store, resident_id,
+                                                            on.isoformat())
+        if doctor_id:
+            try:
+                if self._live("doctors", doctor_id)["active"]:
+                    return doctor_id
+            except NotFoundError:
+                pass
+        return self.last_doctor_id()
+
     # -- medicine boxes
     def medicine_box(self, resident_id: str, as_of: dt.date | None = None) -> med.BoxView:
         """The resident's box: medicines with days left, every delivery (history included)
@@ -1809,8 +1824,10 @@ class Clinic:
     def runs_out_soon(self, as_of: dt.date | None = None, *, within: int | None = None,
                       village_id: str | None = None, resident_id: str | None = None
                       ) -> list[dict[str, Any]]:
-        """Medicines in use whose delivered supply ends within `within` days (or already
-        ended), soonest first. Days come from the daily amount and the packs delivered."""
+        """Medicines in use whose delivered supply already ended (any day of the last year
+        or so of deliveries: nobody out of medicine drops off the list) or ends within
+        `within` days; ran out first, longest without medicine on top, then soonest to run
+        out. Days come from the daily amount and the packs delivered."""
         as_of = as_of or self.today()
         within = med.RUNS_OUT_SOON_DAYS if within is None else within
         # A year and a bit of deliveries: supply bought earlier has long run out.
@@ -1983,9 +2000,8 @@ class Clinic:
                     values[f.key] = stored[f.key]
         if form == followup.TB:
             values["tb_phase"] = self._tb_phase(resident_id, on, previous)
-        doctor = followup_queries.active_contract_doctor(self.store, resident_id, on.isoformat())
         return FollowUpDraft(
-            resident_id, form, values, doctor or self.last_doctor_id(),
+            resident_id, form, values, self.default_doctor_id(resident_id, on),
             dt.date.fromisoformat(previous[0]["visit_date"]) if previous else None,
             _to_date(person.get("birth_date")))
 
@@ -2304,7 +2320,13 @@ class Clinic:
 
 
 TABLE_LABELS = {"residents": "居民档案", "households": "户", "places": "地点",
-                "doctors": "医生", "teams": "团队", "contracts": "签约"}
+                "doctors": "医生", "teams": "团队", "contracts": "签约",
+                # Every other synced table, so "找不到这条…" names what was not found.
+                "conditions": "慢病登记", "follow_ups": "随访记录", "checkups": "体检记录",
+                "medicine_boxes": "药箱", "box_items": "药箱药品", "deliveries": "发药记录",
+                "contact_attempts": "联系记录", "print_log": "打印记录",
+                "clinic_settings": "设置", "local_profiles": "本地政策",
+                "service_records": "服务记录"}
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

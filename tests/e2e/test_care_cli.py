@@ -108,6 +108,14 @@ def test_runs_out_and_box(register: Path, capsys) -> None:
                        "2026-12-20", "--json")
     assert [(r["name"], r["runs_out_on"], r["days_left"]) for r in json.loads(out)] == [
         ("张三", "2026-12-25", 5)]
+    # Out of medicine 51 days later and nothing delivered: still listed, and said so.
+    code, out, _ = run(capsys, "medicine-runs-out", "--db", str(register), "--as-of",
+                       "2027-02-14", "--json")
+    assert [(r["name"], r["days_left"], r["supply"]) for r in json.loads(out)] == [
+        ("张三", -51, "已用完 51 天")]
+    code, out, _ = run(capsys, "medicine-runs-out", "--db", str(register), "--as-of",
+                       "2027-02-14")
+    assert code == 0 and "已用完 51 天（2026-12-25）" in out
     code, out, _ = run(capsys, "medicine-box", "张三", "--db", str(register), "--json")
     box = json.loads(out)
     assert box["name"] == "张三" and box["balance"]["cap_fen"] == 100000

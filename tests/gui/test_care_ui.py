@@ -12,8 +12,9 @@ import openpyxl
 import pytest
 from factories import Village, make_household
 from helpers import show_window, type_text
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QScreen
+from PySide6.QtWidgets import QApplication, QLabel
 
 from clinic_app.clinic import Clinic
 from clinic_app.domain import checkup
@@ -158,9 +159,15 @@ def test_delivery_over_the_cap_is_split_then_refunded(window: MainWindow, qtbot,
     assert "发药前：2026年免费慢病用药：限额 1,000.00 元" in dialog.balance_label.text()
     hint = dialog.minimumSizeHint()
     assert hint.width() <= 1092 and hint.height() <= 582, hint
+    assert dialog.price_edit.text() == "18.50"  # the October delivery's price
     dialog.quantity.setValue(10)
     _type(qtbot, dialog.price_edit, "18.5")
-    assert dialog.fund_edit.text() == "185.00"  # all to the fund until split
+    # Pre-filled as a doctor would split it: the 100 元 left from the fund, the rest personal.
+    assert (dialog.fund_edit.text(), dialog.patient_edit.text()) == ("100.00", "85.00")
+    assert dialog.save_button.isEnabled()
+    # A fund share typed over what is left is refused on the spot, and 按余额拆分 fixes it.
+    _type(qtbot, dialog.fund_edit, "185.00")
+    _type(qtbot, dialog.patient_edit, "0")
     assert "超出 85.00 元" in dialog.problem_label.text()
     assert not dialog.save_button.isEnabled()
     dialog.grab().save(str(screenshot_dir / "delivery-over-cap.png"))
@@ -225,7 +232,7 @@ def test_today_lists_checkups_due_and_boxes_running_out(window: MainWindow, qtbo
     qtbot.waitUntil(lambda: "正在计算" not in window.today.summary.text(), timeout=5000)
     qtbot.waitUntil(lambda: lists.due_model.rowCount() == 3, timeout=5000)
     qtbot.waitUntil(lambda: lists.runs_model.rowCount() == 1, timeout=5000)
-    assert lists.tabText(0) == "体检未做（3）" and lists.tabText(1) == "药快用完（1）"
+    assert lists.tabText(0) == "体检未做（3）" and lists.tabText(1) == "药已用完或快用完（1）"
     assert lists.runs_model.row_data(0)["supply"] == "还够 3 天"
     for model in (lists.due_model, lists.runs_model):
         qtmodeltester.check(model)
@@ -271,3 +278,139 @@ def test_coverage_chart_and_reconciliation_pages(window: MainWindow, qtbot, clin
     lines = list(openpyxl.load_workbook(out).active.iter_rows(values_only=True))
     total = next(r for r in lines if r[0] == "合计")
     assert Decimal(str(total[lines[0].index("金额(元)")])) == Decimal("37.00")
+
+
+# ---------------------------------------------------------------- new-user test findings
+LAPTOP = QRect(0, 0, 1366, 728)  # a 1366×768 screen less its taskbar
+
+
+def _field_labels(dialog: CheckupDialog) -> list[QLabel]:
+    return [label for label in dialog.stack.currentWidget().widget().findChildren(QLabel)
+            if label.buddy() is not None]
+
+
+@pytest.mark.parametrize("screen", ["laptop", "offscreen"])
+def test_checkup_form_is_readable_at_the_size_it_opens(window: MainWindow, qtbot, people,
+                                                       monkeypatch, screen: str,
+                                                       screenshot_dir: Path) -> None:
+    """Opened as it is (no resize by the test): every field label on one line at its full
+    width, flags and reference ranges inside the page, the dialog within 1366×768. On the
+    test platform's own 800-wide screen the pages may scroll sideways but never squeeze."""
+    if screen == "laptop":
+        monkeypatch.setattr(QScreen, "availableGeometry", lambda _self: LAPTOP)
+    window.open_resident(people["head"])
+    dialog = window.resident_page.care_tabs.checkups.add()
+    assert isinstance(dialog, CheckupDialog)
+    qtbot.waitExposed(dialog)
+    room = dialog.screen().availableGeometry()
+    assert dialog.width() <= min(1366, room.width()) and dialog.height() <= min(768, room.height())
+    fields = dialog.fields
+    for key, text in (("sbp_left", "152"), ("dbp_left", "96"), ("height_cm", "165"),
+                      ("weight_kg", "72"), ("fasting_glucose", "7.8")):
+        _type(qtbot, fields[key].widget, text)
+    assert fields["sbp_left"].flag.text() == "↑偏高"
+    for index, (key, _title, _specs) in enumerate(checkup.pages()):
+        dialog.page_list.setCurrentRow(index)
+        QApplication.processEvents()
+        scroll = dialog.stack.currentWidget()
+        labels = _field_labels(dialog)
+        assert labels
+        for label in labels:
+            needed = label.fontMetrics().horizontalAdvance(label.text())
+            assert label.width() >= needed, (key, label.text(), label.width(), needed)
+            assert label.height() < 2 * label.fontMetrics().lineSpacing(), label.text()
+        if screen == "laptop":
+            # Nothing cut off on the right: the page fits its viewport without scrolling.
+            page = scroll.widget()
+            assert page.width() <= scroll.viewport().width(), (key, page.width())
+            for spec in _specs:
+                flag = fields[spec.key].flag
+                right = flag.mapTo(page, flag.rect().topRight()).x()
+                assert right <= scroll.viewport().width(), (spec.key, right)
+            dialog.grab().save(str(screenshot_dir / f"checkup-default-{index + 1}-{key}.png"))
+    dialog.reject()
+
+
+def test_forms_propose_the_contract_doctor_else_the_last_one(window: MainWindow, qtbot,
+                                                             clinic, people) -> None:
+    """Checkup, delivery and follow-up forms preselect the same doctor: the resident's
+    contract doctor, else the last doctor used on this computer (李医生, from the fixture)."""
+    from factories import make_doctor, sign
+
+    practice = make_doctor(clinic, "陈医生")
+    sign(clinic, people["head"], practice)
+    assert clinic.last_doctor_id() == people["doctor"]
+    for resident, expected in ((people["head"], practice.doctor_id),
+                               (people["wife"], people["doctor"])):
+        assert clinic.default_doctor_id(resident) == expected
+        assert clinic.follow_up_draft(resident, "hypertension").doctor_id == expected
+        window.open_resident(resident)
+        form = window.resident_page.care_tabs.checkups.add()
+        assert form is not None and form.doctor_combo.currentData() == expected
+        form.reject()
+    window.open_resident(people["head"])
+    delivery = window.resident_page.care_tabs.box.deliver()
+    assert isinstance(delivery, DeliveryDialog)
+    assert delivery.doctor_combo.currentData() == practice.doctor_id
+    delivery.reject()
+
+
+def test_delivery_labels_price_and_fund_when_the_cap_is_spent(window: MainWindow, qtbot,
+                                                               clinic, people,
+                                                               screenshot_dir: Path) -> None:
+    # The last 100 元 of the cap goes on a 22.40 delivery: nothing is left afterwards.
+    clinic.deliver(people["item"], quantity=5, unit_price_fen=2240, free_fund_fen=10000,
+                   patient_fen=1200, delivered_on=D(2026, 11, 2), delivered_by=people["doctor"])
+    window.open_resident(people["head"])
+    dialog = window.resident_page.care_tabs.box.deliver()
+    assert isinstance(dialog, DeliveryDialog)
+    qtbot.waitExposed(dialog)
+    # No raw "&" on screen: every label with a mnemonic names the box it jumps to.
+    for label in dialog.findChildren(QLabel):
+        if "&" in label.text():
+            assert label.buddy() is not None, label.text()
+    insurance_label = next(lb for lb in dialog.findChildren(QLabel)
+                           if lb.text() == "医保支付(&I)")
+    assert insurance_label.buddy() is dialog.insurance_edit
+    assert "剩余 0.00 元" in dialog.balance_label.text()
+    assert dialog.price_edit.text() == "22.40"  # the last delivery of this medicine
+    assert (dialog.fund_edit.text(), dialog.patient_edit.text()) == ("0.00", "22.40")
+    assert dialog.save_button.isEnabled() and "可以保存" in dialog.problem_label.text()
+    # With insurance settled, the patient pays only the rest; the fund stays at nothing.
+    dialog.quantity.setValue(2)
+    _type(qtbot, dialog.insurance_edit, "30")
+    dialog.insurance_edit.textEdited.emit("30")
+    assert (dialog.fund_edit.text(), dialog.patient_edit.text()) == ("0.00", "14.80")
+    dialog.grab().save(str(screenshot_dir / "delivery-cap-spent.png"))
+    dialog.accept()
+    assert dialog.saved_id is not None
+    row = clinic.store.get("deliveries", dialog.saved_id)
+    assert (row["unit_price_fen"], row["insurance_fen"], row["free_fund_fen"],
+            row["patient_fen"]) == (2240, 3000, 0, 1480)
+
+
+def test_runs_out_list_puts_those_out_of_medicine_first(app, qtbot, clinic, people,
+                                                        qtmodeltester,
+                                                        screenshot_dir: Path) -> None:
+    """Someone whose medicine ran out 51 days ago stays on the list (they need a call), on
+    top and marked, under a title that says the list holds them."""
+    box = clinic.open_box(people["wife"], D(2026, 1, 4))
+    item = clinic.add_box_item(box, "盐酸二甲双胍片", strength="0.5g×28片", units_per_day=1)
+    clinic.deliver(item, quantity=1, unit_price_fen=980, insurance_fen=980,
+                   delivered_on=D(2026, 9, 5))  # 28 days: ran out on 10-03
+    rows = clinic.runs_out_soon()
+    assert [(r["name"], r["supply"]) for r in rows] == [("刘桂兰", "已用完 51 天"),
+                                                        ("王建国", "还够 3 天")]
+    window = show_window(qtbot, clinic)
+    window.ui.navList.setCurrentRow(1)
+    lists = window.today.care_lists
+    qtbot.waitUntil(lambda: lists.runs_model.rowCount() == 2, timeout=5000)
+    assert lists.tabText(1) == "药已用完或快用完（2，已用完 1）"
+    model = lists.runs_model
+    assert model.data(model.index(0, 3)) == "已用完 51 天"
+    assert model.data(model.index(0, 0), Qt.ItemDataRole.BackgroundRole) is not None
+    assert model.data(model.index(1, 0), Qt.ItemDataRole.BackgroundRole) is None
+    qtmodeltester.check(model)
+    lists.setCurrentIndex(1)
+    window.grab().save(str(screenshot_dir / "today-runs-out-with-ran-out.png"))
+

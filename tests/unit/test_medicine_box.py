@@ -12,10 +12,12 @@ import openpyxl
 import pytest
 from factories import make_household, make_village, open_clinic
 
+from clinic_app import clinic as clinic_module
 from clinic_app.clinic import Clinic
 from clinic_app.domain import medicine
 from clinic_app.domain.medicine import Split
-from clinic_app.errors import ClinicError, ValidationFailed
+from clinic_app.errors import ClinicError, NotFoundError, ValidationFailed
+from clinic_app.storage.schema import SYNCED_TABLES
 
 D = dt.date
 
@@ -327,3 +329,30 @@ def test_quarterly_report_totals_match_the_deliveries_to_the_fen(clinic, box, tm
     with pytest.raises(ValidationFailed, match="季度"):
         clinic.medicine_report("2026Q5")
     assert medicine.parse_quarter("2026年第3季度") == (2026, 3)
+
+
+def test_last_price_of_an_item_comes_from_its_newest_current_delivery(clinic, box) -> None:
+    assert medicine.last_unit_price(clinic.medicine_box(box["resident"]).deliveries,
+                                    box["item"]) is None
+    first = clinic.deliver(box["item"], quantity=1, unit_price_fen=1850,
+                           delivered_on=D(2026, 10, 1))
+    clinic.deliver(box["item"], quantity=1, unit_price_fen=2240, delivered_on=D(2026, 11, 2))
+    clinic.deliver(box["item"], quantity=1, unit_price_fen=1990, delivered_on=D(2026, 3, 2))
+    rows = clinic.medicine_box(box["resident"]).deliveries
+    assert medicine.last_unit_price(rows, box["item"]) == 2240
+    assert medicine.last_unit_price(rows, "another-item") is None
+    # A corrected price replaces the old one; a refund is not a price.
+    newest = next(r["id"] for r in rows if r["unit_price_fen"] == 2240)
+    clinic.correct_delivery(newest, reason="单价录错", quantity=1, unit_price_fen=2250,
+                            delivered_on=D(2026, 11, 2))
+    clinic.refund_delivery(first, 1, on=D(2026, 11, 3), reason="停药")
+    rows = clinic.medicine_box(box["resident"]).deliveries
+    assert medicine.last_unit_price(rows, box["item"]) == 2250
+
+
+def test_every_synced_table_names_what_was_not_found(clinic) -> None:
+    assert [t for t in SYNCED_TABLES if t not in clinic_module.TABLE_LABELS] == []
+    with pytest.raises(NotFoundError, match="找不到这条体检记录"):
+        clinic.correct_checkup("no-such-id", "2026-11-23", {}, "录错")
+    with pytest.raises(NotFoundError, match="找不到这条发药记录"):
+        clinic.void_delivery("no-such-id", "录错")

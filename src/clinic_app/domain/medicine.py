@@ -226,6 +226,17 @@ def used_in_year(rows: Iterable[Mapping[str, Any]], year: int,
                if r["id"] != exclude_id and cap_year(r, refunded_dates) == year)
 
 
+def last_unit_price(rows: Iterable[Mapping[str, Any]], item_id: str | None) -> int | None:
+    """The unit price (fen) of an item's newest current delivery, to offer on the next one;
+    None when it has none. Rows as ``BoxView.deliveries`` holds them (any order)."""
+    found = [r for r in rows if r["item_id"] == item_id and r["kind"] == "delivery"
+             and r.get("current", 1) and r["unit_price_fen"] is not None]
+    if not found:
+        return None
+    newest = max(found, key=lambda r: (str(r["delivered_on"]), str(r.get("created_at") or "")))
+    return int(newest["unit_price_fen"])
+
+
 # ---------------------------------------------------------------------- splits
 def suggest_split(total_fen: int, insurance_fen: int, rule: FundRule, left_fen: int | None,
                   eligible: bool) -> Split:

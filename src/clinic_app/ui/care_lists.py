@@ -1,4 +1,4 @@
-"""Checkups and medicine boxes across the register: the 今日待办 lists (体检未做, 药快用完),
+"""Checkups and medicine boxes across the register: the 今日待办 lists (体检未做, 药已用完或快用完),
 the 体检 page (coverage per village as a chart, and who is still due) and the 药箱 page
 (quarterly reconciliation with export, runs-out list). Also the small hooks that put these and
 the resident-page tabs in place, so the shared pages change by one line each.
@@ -35,7 +35,7 @@ from clinic_app.errors import ClinicError
 from clinic_app.export import write_xlsx
 from clinic_app.progress import Progress
 from clinic_app.ui.checkup_form import CheckupsPanel
-from clinic_app.ui.medicine_box import MedicineBoxPanel
+from clinic_app.ui.medicine_box import OUT_COLOUR, MedicineBoxPanel
 from clinic_app.ui.models import Column, RowsModel
 from clinic_app.ui.tasks import Task, run_task
 from clinic_app.ui.widgets import TableOrNote
@@ -85,6 +85,22 @@ REPORT_COLUMNS = [
 ]
 
 
+# The runs-out lists hold two kinds of rows, ran out first (most days without medicine on
+# top: they need a call, or the medicine stopping on the box) then running out within
+# RUNS_OUT_SOON_DAYS; their titles say both, and the ran-out rows are tinted as on the box tab.
+RUNS_OUT_TITLE = "药已用完或快用完"
+RUNS_OUT_EMPTY = f"没有已用完或 {medicine.RUNS_OUT_SOON_DAYS} 天内用完的药。"
+
+
+class RunsOutModel(RowsModel):
+    """The runs-out rows, those already out of medicine tinted red."""
+
+    def data(self, index: Any, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.BackgroundRole and index.isValid():
+            return OUT_COLOUR if self.row_data(index.row())["days_left"] < 0 else None
+        return super().data(index, role)
+
+
 def _open_on(clinic: Clinic) -> tuple[Any, dt.date]:
     return clinic.path, clinic.today()
 
@@ -102,15 +118,16 @@ class CareLists(QTabWidget):
         self.task: Task | None = None
         self.due_model = RowsModel(DUE_COLUMNS, self)
         self.due = TableOrNote(self.due_model, "checkupsDue", "今年应体检的居民都已体检。")
-        self.runs_model = RowsModel(RUNS_OUT_COLUMNS, self)
-        self.runs = TableOrNote(self.runs_model, "runsOut",
-                                f"没有 {medicine.RUNS_OUT_SOON_DAYS} 天内用完的药。")
+        self.runs_model = RunsOutModel(RUNS_OUT_COLUMNS, self)
+        self.runs = TableOrNote(self.runs_model, "runsOut", RUNS_OUT_EMPTY)
         self.due.view.activated.connect(lambda i: self.open_resident.emit(
             self.due_model.row_data(i.row())["id"]))
         self.runs.view.activated.connect(lambda i: self.open_resident.emit(
             self.runs_model.row_data(i.row())["resident_id"]))
         self.addTab(self.due, "体检未做")
-        self.addTab(self.runs, "药快用完")
+        self.addTab(self.runs, RUNS_OUT_TITLE)
+        self.setTabToolTip(1, f"已用完的（在前）和 {medicine.RUNS_OUT_SOON_DAYS} 天内用完的药，"
+                              "按每日用量和已发数量计算")
 
     @classmethod
     def attach(cls, page: Any, splitter: QSplitter) -> CareLists:
@@ -140,7 +157,9 @@ class CareLists(QTabWidget):
         self.due_model.set_rows(due)
         self.runs_model.set_rows(runs)
         self.setTabText(0, f"体检未做（{len(due)}）")
-        self.setTabText(1, f"药快用完（{len(runs)}）")
+        out = sum(1 for r in runs if r["days_left"] < 0)
+        self.setTabText(1, f"{RUNS_OUT_TITLE}（{len(runs)}，已用完 {out}）" if out
+                        else f"{RUNS_OUT_TITLE}（{len(runs)}）")
 
 
 # ---------------------------------------------------------------------- 体检 page
@@ -362,15 +381,15 @@ class MedicinePage(QWidget):
         self.rows = TableOrNote(self.report_model, "reportRows", "这个季度没有发药或退药记录。")
         self.rows.view.activated.connect(lambda i: self.open_resident.emit(
             self.report_model.row_data(i.row())["resident_id"]))
-        self.runs_model = RowsModel(RUNS_OUT_COLUMNS, self)
-        self.runs = TableOrNote(self.runs_model, "runsOutAll",
-                                f"没有 {medicine.RUNS_OUT_SOON_DAYS} 天内用完的药。")
+        self.runs_model = RunsOutModel(RUNS_OUT_COLUMNS, self)
+        self.runs = TableOrNote(self.runs_model, "runsOutAll", RUNS_OUT_EMPTY)
         self.runs.view.activated.connect(lambda i: self.open_resident.emit(
             self.runs_model.row_data(i.row())["resident_id"]))
         lower = QWidget()
         lower_layout = QVBoxLayout(lower)
         lower_layout.setContentsMargins(0, 0, 0, 0)
-        lower_layout.addWidget(QLabel(f"药快用完（{medicine.RUNS_OUT_SOON_DAYS} 天内，"
+        lower_layout.addWidget(QLabel(f"{RUNS_OUT_TITLE}（已用完的在前，再是 "
+                                      f"{medicine.RUNS_OUT_SOON_DAYS} 天内用完的；"
                                       "按每日用量和已发数量计算）"))
         lower_layout.addWidget(self.runs, 1)
         splitter = QSplitter(Qt.Orientation.Vertical)

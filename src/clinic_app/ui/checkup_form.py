@@ -14,7 +14,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSizePolicy,
     QStackedWidget,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -63,6 +64,9 @@ class CheckupField:
         self.flag = QLabel()
         self.flag.setObjectName(f"flag_{spec.key}")
         self.flag.setStyleSheet(FLAG_STYLE)
+        # Room for the widest mark from the start: a flag appearing must not push the
+        # reference range out of sight or make the page jump sideways.
+        self.flag.setMinimumWidth(self.flag.fontMetrics().horizontalAdvance("↑偏高") + 4)
         kind = spec.kind
         self.widget: QWidget
         if kind == "choice":
@@ -188,12 +192,14 @@ class CheckupDialog(QDialog):
         self.date_edit.setMaximumWidth(120)
         self.doctor_combo = QComboBox()
         self.doctor_combo.setObjectName("checkupDoctor")
+        self.doctor_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.doctor_combo.addItem("（未填）", None)
         for doctor in clinic.doctors():
             self.doctor_combo.addItem(doctor["name"], doctor["id"])
-        last = clinic.last_doctor_id()
-        if last and self.doctor_combo.findData(last) >= 0:
-            self.doctor_combo.setCurrentIndex(self.doctor_combo.findData(last))
+        # The same doctor the follow-up form proposes: the contract's, else the last one used.
+        default = clinic.default_doctor_id(resident_id)
+        if default and self.doctor_combo.findData(default) >= 0:
+            self.doctor_combo.setCurrentIndex(self.doctor_combo.findData(default))
         header = QHBoxLayout()
         header.addWidget(title)
         header.addSpacing(16)
@@ -275,9 +281,21 @@ class CheckupDialog(QDialog):
         self._connect()
         self._fill()
         self.page_list.setCurrentRow(0)
-        # As large as fits: 1200×680 on 1366×768, less at 125% scaling (1092×582).
+        self.resize(self.default_size())
+
+    def default_size(self) -> QSize:
+        """Wide enough for the widest page with every label on one line (≈1000 px), capped
+        by what a 1366×768 laptop shows (1342×680) and by the screen itself. On a screen too
+        small for that (125% scaling: 1092×582) the pages scroll sideways, never clip."""
+        pages = max(self.stack.widget(i).widget().minimumSizeHint().width()
+                    for i in range(self.stack.count()))
+        scroll = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        margins = self.layout().contentsMargins()
+        width = (self.page_list.minimumWidth() + self.layout().spacing() + pages + scroll + 8
+                 + margins.left() + margins.right())
         room = self.screen().availableGeometry()
-        self.resize(min(1200, room.width() - 24), min(680, room.height() - 48))
+        return QSize(min(max(width, 1040), 1366 - 24, room.width() - 24),
+                     min(680, room.height() - 48))
 
     # ------------------------------------------------------------------ building
     def _build_pages(self) -> None:
@@ -313,7 +331,10 @@ class CheckupDialog(QDialog):
                     "exercise_kind", "ecg_note", "ultrasound_note", "referral_to", "vaccines"))
                 label = QLabel(spec.label.removeprefix("老年人"))
                 label.setBuddy(editor.widget)
-                label.setWordWrap(True)
+                # One line, never one character a line: the label keeps its text's width
+                # and the page scrolls sideways before it would squeeze a label.
+                label.setWordWrap(False)
+                label.setObjectName(f"label_{spec.key}")
                 cell = QHBoxLayout()
                 cell.setSpacing(4)
                 numeric = spec.kind in ("int", "float")
@@ -327,6 +348,8 @@ class CheckupDialog(QDialog):
                 if spec.key == "weight_kg":
                     self.bmi_label = QLabel()
                     self.bmi_label.setObjectName("checkupBmi")
+                    self.bmi_label.setMinimumWidth(  # its widest text, reserved (see flag)
+                        self.bmi_label.fontMetrics().horizontalAdvance("体质指数 88.8（超重）"))
                     cell.addWidget(self.bmi_label)
                 cell.addWidget(editor.flag)
                 if numeric:
@@ -344,7 +367,7 @@ class CheckupDialog(QDialog):
             scroll = QScrollArea()
             scroll.setWidgetResizable(True)
             scroll.setFrameShape(QFrame.Shape.NoFrame)
-            scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
             scroll.setWidget(page)
             self.stack.addWidget(scroll)
             self.page_list.addItem(f"{index + 1}. {title}")

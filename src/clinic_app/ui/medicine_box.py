@@ -442,7 +442,10 @@ class DeliveryDialog(QDialog):
         self.correcting = correcting
         self.saved_id: str | None = None
         self.done_text = ""
-        self._fund_auto = correcting is None
+        # Until the doctor types them, the fund and the patient share follow the split a
+        # doctor would write (fund up to what is left, patient the rest), and the unit price
+        # follows the last delivery of the chosen medicine.
+        self._fund_auto = self._patient_auto = self._price_auto = correcting is None
         self.setWindowTitle("更正发药记录" if correcting else f"发药 — {view.resident_name}")
         self.setObjectName("deliveryDialog")
 
@@ -486,9 +489,10 @@ class DeliveryDialog(QDialog):
         self.doctor_combo.addItem("（未填）", None)
         for doctor in clinic.doctors():
             self.doctor_combo.addItem(doctor["name"], doctor["id"])
-        last = clinic.last_doctor_id()
-        if last and self.doctor_combo.findData(last) >= 0:
-            self.doctor_combo.setCurrentIndex(self.doctor_combo.findData(last))
+        # The same doctor the follow-up form proposes: the contract's, else the last one used.
+        default = clinic.default_doctor_id(view.resident_id)
+        if default and self.doctor_combo.findData(default) >= 0:
+            self.doctor_combo.setCurrentIndex(self.doctor_combo.findData(default))
         self.location_combo = QComboBox()
         for code, label in medicine.LOCATIONS.items():
             self.location_combo.addItem(label, code)
@@ -521,11 +525,15 @@ class DeliveryDialog(QDialog):
         form = QFormLayout()
         form.addRow("药品(&M)", self.item_combo)
         form.addRow("发药日期", self.date_edit)
-        form.addRow("数量(&Q)", quantity_row)
+        # A row that is a layout gets no buddy from QFormLayout, and a QLabel without a buddy
+        # shows its "&" as typed: name the box each mnemonic jumps to.
+        form.addRow(self._buddy_label("数量(&Q)", self.quantity), quantity_row)
         form.addRow("金额", self.total_label)
-        form.addRow("医保支付(&I)", self._with_unit(self.insurance_edit))
-        form.addRow("免费药品基金", fund_row)
-        form.addRow("个人支付(&P)", self._with_unit(self.patient_edit))
+        form.addRow(self._buddy_label("医保支付(&I)", self.insurance_edit),
+                    self._with_unit(self.insurance_edit))
+        form.addRow(self._buddy_label("免费药品基金", self.fund_edit), fund_row)
+        form.addRow(self._buddy_label("个人支付(&P)", self.patient_edit),
+                    self._with_unit(self.patient_edit))
         form.addRow("票据号(&R)", self.receipt_edit)
         form.addRow("送药人", self.doctor_combo)
         form.addRow("方式", self.location_combo)
@@ -545,11 +553,15 @@ class DeliveryDialog(QDialog):
         layout.addWidget(buttons)
         if correcting:
             self._fill(correcting)
-        for signal in (self.item_combo.currentIndexChanged, self.quantity.valueChanged):
-            signal.connect(self.refresh)
-        for edit in (self.date_edit, self.price_edit, self.insurance_edit, self.patient_edit):
+        else:
+            self._last_price()
+        self.item_combo.currentIndexChanged.connect(self._item_changed)
+        self.quantity.valueChanged.connect(self.refresh)
+        for edit in (self.date_edit, self.insurance_edit):
             edit.textEdited.connect(self.refresh)
+        self.price_edit.textEdited.connect(self._price_typed)
         self.fund_edit.textEdited.connect(self._fund_typed)
+        self.patient_edit.textEdited.connect(self._patient_typed)
         self.refresh()
         self.resize(620, self.sizeHint().height())
         self.price_edit.setFocus()
@@ -561,6 +573,12 @@ class DeliveryDialog(QDialog):
         edit.setMaximumWidth(110)
         edit.setAlignment(Qt.AlignmentFlag.AlignRight)
         return edit
+
+    @staticmethod
+    def _buddy_label(text: str, buddy: QWidget) -> QLabel:
+        label = QLabel(text)
+        label.setBuddy(buddy)
+        return label
 
     @staticmethod
     def _with_unit(edit: QLineEdit) -> QHBoxLayout:
@@ -586,9 +604,29 @@ class DeliveryDialog(QDialog):
         self.location_combo.setCurrentIndex(max(0, self.location_combo.findData(
             row["location"])))
 
+    def _last_price(self) -> None:
+        """The chosen medicine's price at its last delivery (blank for a first delivery),
+        until the doctor types a price."""
+        if not self._price_auto:
+            return
+        price = medicine.last_unit_price(self.view.deliveries, self.item_combo.currentData())
+        self.price_edit.setText(yuan(price) if price is not None else "")
+
+    def _item_changed(self) -> None:
+        self._last_price()
+        self.refresh()
+
     # ------------------------------------------------------------------ live checks
+    def _price_typed(self) -> None:
+        self._price_auto = False
+        self.refresh()
+
     def _fund_typed(self) -> None:
         self._fund_auto = False
+        self.refresh()
+
+    def _patient_typed(self) -> None:
+        self._patient_auto = False
         self.refresh()
 
     def _amounts(self) -> tuple[dict[str, int], dict[str, str]]:
@@ -624,12 +662,25 @@ class DeliveryDialog(QDialog):
         total = self.quantity.value() * price
         self.total_label.setText(f"{yuan_text(total)}（{self.quantity.value()} × "
                                  f"{yuan(price)}）")
-        if self._fund_auto and "insurance_fen" not in problems and "patient_fen" not in problems:
+        item_id = self.item_combo.currentData()
+        if self._fund_auto and self._patient_auto and item_id is not None and \
+                "unit_price_fen" not in problems and "insurance_fen" not in problems:
+            # The fund pays what is left of the cap (0 when nothing is), the patient the rest.
+            split = self.clinic.suggest_split(item_id, total, values["insurance_fen"], on,
+                                              replacing=replacing)
+            rest = max(0, total - values["insurance_fen"])
+            fund = min(split.free_fund_fen, rest)
+            self.fund_edit.setText(yuan(fund))
+            self.patient_edit.setText(yuan(rest - fund))
+            values["free_fund_fen"], values["patient_fen"] = fund, rest - fund
+            problems.pop("free_fund_fen", None)
+            problems.pop("patient_fen", None)
+        elif self._fund_auto and "insurance_fen" not in problems and \
+                "patient_fen" not in problems:
             fund = total - values.get("insurance_fen", 0) - values.get("patient_fen", 0)
             self.fund_edit.setText(yuan(fund))
             values["free_fund_fen"] = fund
             problems.pop("free_fund_fen", None)
-        item_id = self.item_combo.currentData()
         if item_id is None:
             problems["item_id"] = "药箱里没有在用的药品，请先添加药品"
         elif not problems and "unit_price_fen" in values:
@@ -680,7 +731,7 @@ class DeliveryDialog(QDialog):
         split = self.clinic.suggest_split(
             item_id, total, values["insurance_fen"], on,
             replacing=self.correcting["id"] if self.correcting else None)
-        self._fund_auto = False
+        self._fund_auto = self._patient_auto = False
         self.insurance_edit.setText(yuan(split.insurance_fen))
         self.fund_edit.setText(yuan(split.free_fund_fen))
         self.patient_edit.setText(yuan(split.patient_fen))
