@@ -233,9 +233,21 @@ def _print_json(data: Any) -> None:
 READ_ONLY = ("search", "check", "overdue")
 
 
+def _require_db(db: Path | None) -> None:
+    """A mistyped --db must not silently create an empty register."""
+    if db is not None and not Path(db).exists():
+        raise ClinicError(f"数据库文件不存在：{db}（请检查路径）")
+
+
+def _open_existing(args: argparse.Namespace) -> Clinic:
+    """The register at --db, which must exist (the default one is created on first use)."""
+    _require_db(args.db)
+    return Clinic.open(args.db)
+
+
 def _open(args: argparse.Namespace) -> Clinic:
-    if args.command in READ_ONLY and args.db is not None and not Path(args.db).exists():
-        raise ClinicError(f"数据库文件不存在：{args.db}（请检查路径）")
+    if args.command in READ_ONLY:
+        _require_db(args.db)
     return Clinic.open(args.db)
 
 
@@ -397,9 +409,7 @@ def _policy_clinic(args: argparse.Namespace) -> Clinic | None:
     """The register whose local profiles to include: --db (must exist), else the default
     register if there is one; None means the bundled profiles only."""
     if args.db is not None:
-        if not Path(args.db).exists():
-            raise ClinicError(f"数据库文件不存在：{args.db}（请检查路径）")
-        return Clinic.open(args.db)
+        return _open_existing(args)
     return Clinic.open(default_db_path()) if default_db_path().exists() else None
 
 
@@ -432,8 +442,8 @@ def cmd_policy(args: argparse.Namespace) -> int:
         finally:
             if clinic is not None:
                 clinic.close()
-    if args.db is not None and not Path(args.db).exists() and command not in ("copy", "use"):
-        raise ClinicError(f"数据库文件不存在：{args.db}（请检查路径）")
+    if command not in ("copy", "use"):
+        _require_db(args.db)
     with Clinic.open(args.db) as clinic:
         if command == "copy":
             new_id = clinic.copy_profile(args.source, args.new_name)
@@ -556,11 +566,6 @@ def _care_parsers(sub: Any) -> None:
     _care_write_parsers(sub)  # checkup …, medicine … (the writes; below)
 
 
-def _care_open(args: argparse.Namespace) -> Clinic:
-    """These commands only read: a mistyped --db must not create an empty register."""
-    if args.db is not None and not Path(args.db).exists():
-        raise ClinicError(f"数据库文件不存在：{args.db}（请检查路径）")
-    return Clinic.open(args.db)
 
 
 def _yuan(fen: int | None) -> str:
@@ -570,7 +575,7 @@ def _yuan(fen: int | None) -> str:
 
 
 def cmd_checkups_due(args: argparse.Namespace) -> int:
-    with _care_open(args) as clinic:
+    with _open_existing(args) as clinic:
         year = clinic.checkup_year(args.year)  # checked: 2000 to next year
         rows = clinic.checkups_due(year, village_id=_village_id(clinic, args.village))
     if args.json:
@@ -591,7 +596,7 @@ def cmd_checkups_due(args: argparse.Namespace) -> int:
 
 
 def cmd_checkup_coverage(args: argparse.Namespace) -> int:
-    with _care_open(args) as clinic:
+    with _open_existing(args) as clinic:
         year = clinic.checkup_year(args.year)  # checked: 2000 to next year
         rows = clinic.checkup_coverage(year)
     if args.json:
@@ -607,7 +612,7 @@ def cmd_checkup_coverage(args: argparse.Namespace) -> int:
 
 
 def cmd_medicine_report(args: argparse.Namespace) -> int:
-    with _care_open(args) as clinic:
+    with _open_existing(args) as clinic:
         village_id = _village_id(clinic, args.village)
         if args.out is not None:
             report = clinic.export_medicine_report(args.out, args.quarter, village_id=village_id)
@@ -645,7 +650,7 @@ def cmd_medicine_report(args: argparse.Namespace) -> int:
 
 
 def cmd_medicine_runs_out(args: argparse.Namespace) -> int:
-    with _care_open(args) as clinic:
+    with _open_existing(args) as clinic:
         rows = clinic.runs_out_soon(args.as_of, within=args.within,
                                     village_id=_village_id(clinic, args.village))
     if args.json:
@@ -663,7 +668,7 @@ def cmd_medicine_runs_out(args: argparse.Namespace) -> int:
 
 
 def cmd_medicine_box(args: argparse.Namespace) -> int:
-    with _care_open(args) as clinic:
+    with _open_existing(args) as clinic:
         view = clinic.medicine_box(_one_resident(clinic, args.resident))
     balance = view.balance
     if args.json:
@@ -1129,12 +1134,6 @@ def _contract_parsers(sub: Any) -> None:
     _common(doctors)
 
 
-def _open_existing(args: argparse.Namespace) -> Clinic:
-    """These lists only read: a mistyped --db must not create an empty register."""
-    if args.db is not None and not Path(args.db).exists():
-        raise ClinicError(f"数据库文件不存在：{args.db}（请检查路径）")
-    return Clinic.open(args.db)
-
 
 def _rate(value: float | None) -> str:
     return "—" if value is None else f"{value:g}%"
@@ -1319,9 +1318,7 @@ def _print_job(args: argparse.Namespace, clinic: Clinic) -> Any:
 def cmd_print(args: argparse.Namespace) -> int:
     from clinic_app import printing
 
-    if args.db is not None and not Path(args.db).exists():
-        raise ClinicError(f"数据库文件不存在：{args.db}（请检查路径）")
-    with Clinic.open(args.db) as clinic:
+    with _open_existing(args) as clinic:
         if args.print_kind == "jobs":
             jobs = clinic.print_jobs(args.limit)
             if args.json:
