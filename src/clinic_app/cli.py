@@ -566,8 +566,6 @@ def _care_parsers(sub: Any) -> None:
     _care_write_parsers(sub)  # checkup …, medicine … (the writes; below)
 
 
-
-
 def _yuan(fen: int | None) -> str:
     from clinic_app.domain.models import yuan
 
@@ -1132,7 +1130,6 @@ def _contract_parsers(sub: Any) -> None:
     contracts.add_argument("--as-of", type=_date_arg, default=None, help="按哪天计算（默认今天）")
     doctors = sub.add_parser("doctors", help="家庭医生团队与医生名单（含在约签约数）")
     _common(doctors)
-
 
 
 def _rate(value: float | None) -> str:
