@@ -161,6 +161,11 @@ class Clinic:
     def today(self) -> dt.date:
         return self._today()
 
+    @property
+    def user(self) -> str:
+        """Who the change log names for this window's writes."""
+        return self.store.user
+
     @contextmanager
     def _write(self) -> Iterator[Store]:
         """One action = one transaction; SQLite errors become Chinese ClinicErrors."""

@@ -486,7 +486,7 @@ class ReportPage(QWizardPage):
         self.summary.setStyleSheet("")
 
         def job(progress: Progress) -> roster.ImportReport:
-            with Clinic.open(db_path, user=self.clinic.store.user) as worker:
+            with Clinic.open(db_path, user=self.clinic.user) as worker:
                 return worker.import_roster(path, village=village, dry_run=dry_run,
                                             progress=progress, mapping=mapping,
                                             overwrite_local=overwrite,

@@ -303,7 +303,7 @@ class MainWindow(QMainWindow):
     def refresh_status(self) -> None:
         name = self.clinic.setting("clinic_name") or "未设置本院名称"
         self.status_labels["clinic"].setText(f"本院：{name}")
-        self.status_labels["user"].setText(f"用户：{self.clinic.store.user or '未知'}")
+        self.status_labels["user"].setText(f"用户：{self.clinic.user or '未知'}")
         path = Path(str(self.clinic.path))
         self.status_labels["db"].setText(f"数据库：{path.name}")
         self.status_labels["db"].setToolTip(str(path))

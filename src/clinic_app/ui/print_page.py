@@ -596,7 +596,7 @@ class PrintPage(QWidget):
         self.preview.set_pdf(None)
         self._show_nothing("正在生成……")
         self._set_busy(True)
-        path, user, today = self.clinic.path, self.clinic.store.user, self.clinic.today()
+        path, user, today = self.clinic.path, self.clinic.user, self.clinic.today()
 
         def job(progress: Progress) -> Any:
             with Clinic.open(path, user=user, today=lambda: today) as worker:

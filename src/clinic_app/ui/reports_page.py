@@ -254,7 +254,7 @@ class ReportsPage(QWidget):
         from clinic_app.printing import report as monthly
 
         month = self.month.currentData()
-        path, user, today = self.clinic.path, self.clinic.store.user, self.clinic.today()
+        path, user, today = self.clinic.path, self.clinic.user, self.clinic.today()
 
         def job(progress: Progress) -> MonthlyReport:
             with Clinic.open(path, user=user, today=lambda: today) as worker:
