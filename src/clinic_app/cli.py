@@ -1380,6 +1380,18 @@ def _follow_up_parsers(sub: Any) -> None:
     listing = fu_sub.add_parser("list", help="一位居民的全部随访（更正后的为准）")
     _common(listing)
     listing.add_argument("resident", help="姓名、拼音首字母、身份证号或档案 id")
+    void = fu_sub.add_parser("void", help="作废一条录错的随访（连同更正前的版本，记录保留）")
+    _common(void)
+    void.add_argument("follow_up_id", metavar="随访ID")
+    void.add_argument("--reason", required=True, help="作废原因，如：录到了别人的档案上")
+    mark = fu_sub.add_parser("mark",
+                             help="今日待办的联系记录：已电话、已上门、联系不上（不算随访）")
+    _common(mark)
+    mark.add_argument("resident", help="姓名、拼音首字母、身份证号或档案 id")
+    mark.add_argument("--outcome", required=True, choices=("called", "visited", "unreachable"),
+                      help="called 已电话；visited 已上门；unreachable 联系不上")
+    mark.add_argument("--note", default="", help="备注")
+    mark.add_argument("--doctor", default=None, help="医生姓名")
     fields = fu_sub.add_parser("fields", help="随访表的字段、单位和合理范围")
     fields.add_argument("--form", choices=tuple(followup.FORMS), required=True)
     fields.add_argument("--json", action="store_true", help="以 JSON 输出")
@@ -1429,6 +1441,25 @@ def cmd_follow_up(args: argparse.Namespace) -> int:
         return 0
     if args.follow_up_command == "record":
         return _record_follow_up(args)
+    if args.follow_up_command in ("void", "mark"):
+        with _open_existing(args) as clinic:
+            if args.follow_up_command == "void":
+                clinic.void_follow_up(args.follow_up_id, args.reason)
+                result = {"id": args.follow_up_id, "voided": True}
+                text = f"已作废随访记录 {args.follow_up_id}"
+            else:
+                resident_id = _one_resident(clinic, args.resident)
+                doctor_id = _doctor_by_name(clinic, args.doctor)["id"] if args.doctor else None
+                done = clinic.mark_contact(resident_id, args.outcome, args.note, doctor_id)
+                result = {"resident_id": resident_id, "outcome": args.outcome,
+                          "change": done.change}
+                text = {"unchanged": "今天已记录过，未重复记录",
+                        "updated": "已改为今天的新记录"}.get(done.change, "已记录")
+        if args.json:
+            _print_json(result)
+        else:
+            print(text)
+        return 0
     with _open_existing(args) as clinic:
         resident_id = _one_resident(clinic, args.resident)
         visits = clinic.follow_ups(resident_id)
@@ -1513,6 +1544,22 @@ def _contract_write_parsers(sub: Any) -> None:
                      help="death 死亡；moved 迁出；refused 本人拒绝；other 其他（须写 --note）")
     end.add_argument("--on", type=_date_arg, default=None, help="解约日期（默认今天）")
     end.add_argument("--note", default="", help="说明")
+    team = actions.add_parser("team-add", help="新建家庭医生团队")
+    _common(team)
+    team.add_argument("name", help="团队名称")
+    team.add_argument("--phone", default="", help="团队电话")
+    team.add_argument("--village", default=None, help="服务的村（或卫生院所在乡镇）名称")
+    doctor = actions.add_parser("doctor-add", help="新建医生（加入一个团队）")
+    _common(doctor)
+    doctor.add_argument("name", help="医生姓名")
+    doctor.add_argument("--team", required=True, help="所在团队名称")
+    doctor.add_argument("--phone", default="", help="手机")
+    doctor.add_argument("--role", default="village_doctor", choices=tuple(codes.DOCTOR_ROLES),
+                        help="类别：" + "；".join(f"{k} {v}"
+                                                 for k, v in codes.DOCTOR_ROLES.items()))
+    stop = actions.add_parser("doctor-stop", help="停用医生（离岗、退休；记录保留）")
+    _common(stop)
+    stop.add_argument("name", help="医生姓名")
     service = actions.add_parser("service", help="登记一次履约服务（健康教育、健康咨询等）")
     _common(service)
     service.add_argument("resident", help="姓名、拼音首字母、身份证号或档案 id")
@@ -1544,6 +1591,27 @@ def cmd_contract(args: argparse.Namespace) -> int:
         elif action == "renew":
             row_id = clinic.renew_contract(args.contract_id, agreement_no=args.agreement)
             message = "已续约"
+        elif action == "team-add":
+            place_id = None
+            if args.village:
+                matches = [p for p in clinic.places() if p.name == args.village]
+                if len(matches) != 1:
+                    raise ClinicError(f"找到 {len(matches)} 个叫“{args.village}”的村或乡镇")
+                place_id = matches[0].id
+            row_id = clinic.add_team(args.name, args.phone, place_id)
+            message = f"已新建团队 {args.name}"
+        elif action == "doctor-add":
+            teams = [t for t in clinic.team_list(include_inactive=False)
+                     if t["name"] == args.team]
+            if len(teams) != 1:
+                raise ClinicError(f"找到 {len(teams)} 个叫“{args.team}”的团队")
+            row_id = clinic.add_doctor(args.name, role=args.role, phone=args.phone,
+                                       team_id=teams[0]["id"])
+            message = f"已新建医生 {args.name}"
+        elif action == "doctor-stop":
+            row_id = _doctor_by_name(clinic, args.name)["id"]
+            warnings = clinic.set_doctor_active(row_id, False)
+            message = "已停用" + (f"（{'；'.join(warnings)}）" if warnings else "")
         elif action == "end":
             clinic.end_contract(args.contract_id, args.reason, args.on or today, args.note)
             row_id = args.contract_id

@@ -128,3 +128,32 @@ def test_help_is_chinese(capsys) -> None:
         main(["follow-up", "--help"])
     out = capsys.readouterr().out
     assert out.startswith("用法：") and "显示帮助并退出" in out and "usage" not in out
+
+
+def test_teams_doctors_marks_and_void_from_the_command_line(register: Path, capsys) -> None:
+    db = str(register)
+    assert run(capsys, "contract", "team-add", "二队", "--db", db, "--phone",
+               "0955-1234567", "--village", "红星村")[0] == 0
+    code, out, err = run(capsys, "contract", "doctor-add", "李春花", "--db", db, "--team", "二队",
+                         "--phone", "13700000009", "--json")
+    assert code == 0, err
+    code, _, err = run(capsys, "contract", "doctor-add", "赵无队", "--db", db, "--team", "三队")
+    assert code == 1 and "找到 0 个叫“三队”的团队" in err
+    code, out, err = run(capsys, "follow-up", "mark", "张三", "--db", db, "--outcome", "called",
+                         "--doctor", "李春花")
+    assert code == 0 and "已记录" in out, err
+    code, out, _ = run(capsys, "follow-up", "mark", "张三", "--db", db, "--outcome", "called",
+                       "--doctor", "李春花")
+    assert "未重复记录" in out
+    code, out, err = run(capsys, "follow-up", "record", "张三", "--db", db, "--set",
+                         "visit_date=2026-11-20", "--set", "sbp=130", "--set", "dbp=80",
+                         "--set", "fasting_glucose=6.0", "--json")
+    visit = json.loads(out)["id"]
+    code, out, err = run(capsys, "follow-up", "void", visit, "--db", db, "--reason", "录错人")
+    assert code == 0, err
+    code, out, _ = run(capsys, "follow-up", "list", "张三", "--db", db, "--json")
+    assert json.loads(out) == []
+    assert run(capsys, "contract", "doctor-stop", "李春花", "--db", db)[0] == 0
+    code, _, err = run(capsys, "follow-up", "mark", "张三", "--db", db, "--outcome", "called",
+                       "--doctor", "李春花")
+    assert code == 1 and "找到 0 位" in err  # a stopped doctor is not offered
