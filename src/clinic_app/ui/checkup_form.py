@@ -45,9 +45,9 @@ from clinic_app.domain.checkup import Field
 from clinic_app.domain.models import yuan
 from clinic_app.errors import ClinicError, ValidationFailed
 from clinic_app.ui.models import Column, RowsModel
+from clinic_app.ui.spec_editor import BAD_FIELD, SpecEditor
 from clinic_app.ui.widgets import ERROR_STYLE, TableOrNote
 
-BAD_FIELD = "border: 1px solid #b00020; background: #fff4f4;"
 FLAG_STYLE = "color: #b45309; font-weight: bold;"
 HINT_STYLE = "color: #757575;"
 URGENT_STYLE = "color: #b00020; font-weight: bold;"
@@ -55,7 +55,7 @@ NOT_DONE = "（未查）"
 MULTI_COLUMNS = 4
 
 
-class CheckupField:
+class CheckupField(SpecEditor):
     """One item's editor, its unit and its live flag (偏高 / 偏低 / 异常)."""
 
     def __init__(self, spec: Field) -> None:
@@ -118,46 +118,13 @@ class CheckupField:
         if tips:
             self.widget.setToolTip("；".join(tips))
 
-    def raw(self) -> Any:
-        w = self.widget
-        if isinstance(w, QComboBox):
-            return w.currentData()
-        if self.spec.kind == "multi":
-            return [c.property("code") for c in self.checks if c.isChecked()]
-        if isinstance(w, QPlainTextEdit):
-            return w.toPlainText()
-        assert isinstance(w, QLineEdit)
-        return w.text()
-
-    def set(self, value: Any) -> None:
-        w = self.widget
-        if isinstance(w, QComboBox):
-            index = w.findData(value)
-            if index < 0 and value not in (None, ""):
-                w.addItem(str(value), value)
-                index = w.count() - 1
-            w.setCurrentIndex(max(index, 0))
-        elif self.spec.kind == "multi":
-            chosen = set(value or [])
-            for check in self.checks:
-                check.setChecked(check.property("code") in chosen)
-        elif isinstance(w, QPlainTextEdit):
-            w.setPlainText(str(value or ""))
-        else:
-            assert isinstance(w, QLineEdit)
-            w.setText(checkup.display(self.spec, value))
+    def line_text(self, value: Any) -> str:
+        return checkup.display(self.spec, value)
 
     def filled(self) -> bool:
         value = self.raw()
         return value not in (None, "", []) and not (isinstance(value, str) and not
                                                     value.strip())
-
-    def mark(self, bad: bool) -> None:
-        if not self.checks:
-            self.widget.setStyleSheet(BAD_FIELD if bad else "")
-
-    def focus(self) -> None:
-        (self.checks[0] if self.checks else self.widget).setFocus()
 
 
 class CheckupDialog(QDialog):

@@ -41,15 +41,15 @@ from clinic_app.domain import codes, followup, schedule
 from clinic_app.domain.followup import Field
 from clinic_app.errors import ClinicError, ValidationFailed
 from clinic_app.ui.models import Column, RowsModel
+from clinic_app.ui.spec_editor import BAD_FIELD, SpecEditor
 from clinic_app.ui.widgets import ERROR_STYLE, OK_STYLE, TableOrNote
 
-BAD_FIELD = "border: 1px solid #b00020; background: #fff4f4;"
 WARN_STYLE = "color: #b00020; font-weight: bold;"
 CAUTION_STYLE = "color: #8a4b00; font-weight: bold;"
 NOT_FILLED = "（未填）"
 
 
-class FieldWidget:
+class FieldWidget(SpecEditor):
     """One field's editor: read and write values in the form's text/typed conventions."""
 
     def __init__(self, spec: Field, doctors: list[dict[str, Any]]) -> None:
@@ -100,49 +100,11 @@ class FieldWidget:
         if spec.hint and kind not in ("medicines",):
             self.widget.setToolTip(spec.hint)
 
-    # ------------------------------------------------------------------ values
-    def raw(self) -> Any:
-        """The value as typed (text for line edits; codes, lists and bools otherwise)."""
-        w = self.widget
-        if isinstance(w, QComboBox):
-            return w.currentData()
-        if self.spec.kind == "multi":
-            return [c.property("code") for c in self.checks if c.isChecked()]
-        if isinstance(w, QCheckBox):
-            return w.isChecked()
-        if isinstance(w, QPlainTextEdit):
-            return w.toPlainText()
-        assert isinstance(w, QLineEdit)
-        return w.text()
+    def line_text(self, value: Any) -> str:
+        return followup.display(self.spec, value)
 
-    def set(self, value: Any) -> None:
-        w = self.widget
-        if isinstance(w, QComboBox):
-            index = w.findData(value)
-            if index < 0 and value not in (None, ""):
-                w.addItem(str(value), value)  # a code this version doesn't know: keep it
-                index = w.count() - 1
-            w.setCurrentIndex(max(index, 0))
-        elif self.spec.kind == "multi":
-            chosen = set(value or [])
-            for check in self.checks:
-                check.setChecked(check.property("code") in chosen)
-        elif isinstance(w, QCheckBox):
-            w.setChecked(bool(value))
-        elif isinstance(w, QPlainTextEdit):
-            w.setPlainText(followup.medicines_text(value) if not isinstance(value, str)
-                           else value)
-        else:
-            assert isinstance(w, QLineEdit)
-            w.setText(followup.display(self.spec, value))
-
-    def mark(self, bad: bool) -> None:
-        target = [self.widget] if not self.checks else []
-        for widget in target:
-            widget.setStyleSheet(BAD_FIELD if bad else "")
-
-    def focus(self) -> None:
-        (self.checks[0] if self.checks else self.widget).setFocus()
+    def block_text(self, value: Any) -> str:
+        return followup.medicines_text(value) if not isinstance(value, str) else value
 
 
 class FollowUpDialog(QDialog):
