@@ -414,3 +414,19 @@ def test_runs_out_list_puts_those_out_of_medicine_first(app, qtbot, clinic, peop
     lists.setCurrentIndex(1)
     window.grab().save(str(screenshot_dir / "today-runs-out-with-ran-out.png"))
 
+
+
+def test_delivery_without_insurance_is_questioned_when_it_was_paid_before(
+        window: MainWindow, qtbot, clinic, people) -> None:
+    clinic.deliver(people["item"], quantity=2, unit_price_fen=2240, insurance_fen=2688,
+                   patient_fen=1792, delivered_on=D(2026, 11, 2), delivered_by=people["doctor"])
+    window.open_resident(people["head"])
+    dialog = window.resident_page.care_tabs.box.deliver()
+    qtbot.waitExposed(dialog)
+    assert dialog.price_edit.text() == "22.40" and not dialog.insurance_edit.text()
+    assert "请核对：医保支付为 0，上次这种药医保支付了 60%" in dialog.problem_label.text()
+    assert dialog.save_button.isEnabled()  # a warning, not a refusal: some buys aren't covered
+    _type(qtbot, dialog.insurance_edit, "13.44")
+    dialog.insurance_edit.textEdited.emit("13.44")
+    assert "请核对" not in dialog.problem_label.text()
+    dialog.reject()

@@ -356,3 +356,16 @@ def test_every_synced_table_names_what_was_not_found(clinic) -> None:
         clinic.correct_checkup("no-such-id", "2026-11-23", {}, "录错")
     with pytest.raises(NotFoundError, match="找不到这条发药记录"):
         clinic.void_delivery("no-such-id", "录错")
+
+
+def test_last_insurance_share_warns_of_a_forgotten_settlement() -> None:
+    from clinic_app.domain.medicine import last_insurance_share
+
+    rows = [{"item_id": "a", "kind": "delivery", "current": 1, "delivered_on": "2026-10-01",
+             "created_at": "1", "quantity": 2, "unit_price_fen": 1000, "insurance_fen": 1200},
+            {"item_id": "a", "kind": "delivery", "current": 0, "delivered_on": "2026-11-01",
+             "created_at": "2", "quantity": 1, "unit_price_fen": 1000, "insurance_fen": 0}]
+    assert last_insurance_share(rows, "a") == 60  # the replaced row does not count
+    assert last_insurance_share(rows, "b") is None
+    rows[0]["insurance_fen"] = 0
+    assert last_insurance_share(rows, "a") is None

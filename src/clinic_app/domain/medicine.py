@@ -237,6 +237,19 @@ def last_unit_price(rows: Iterable[Mapping[str, Any]], item_id: str | None) -> i
     return int(newest["unit_price_fen"])
 
 
+def last_insurance_share(rows: Iterable[Mapping[str, Any]], item_id: str | None) -> int | None:
+    """The percentage insurance paid at the item's newest current delivery (rounded), to warn
+    when a new one leaves it out; None when there is none or insurance paid nothing."""
+    found = [r for r in rows if r["item_id"] == item_id and r["kind"] == "delivery"
+             and r.get("current", 1) and r["unit_price_fen"]]
+    if not found:
+        return None
+    newest = max(found, key=lambda r: (str(r["delivered_on"]), str(r.get("created_at") or "")))
+    total = int(newest["quantity"]) * int(newest["unit_price_fen"])
+    share = round(100 * int(newest["insurance_fen"]) / total) if total else 0
+    return share or None
+
+
 # ---------------------------------------------------------------------- splits
 def suggest_split(total_fen: int, insurance_fen: int, rule: FundRule, left_fen: int | None,
                   eligible: bool) -> Split:

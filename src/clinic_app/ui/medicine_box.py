@@ -711,11 +711,20 @@ class DeliveryDialog(QDialog):
             self.problem_label.setStyleSheet("")
             self.problem_label.setText("请填写单价。")
         else:
-            self.problem_label.setStyleSheet(OK_STYLE)
-            self.problem_label.setText(
-                f"可以保存：医保 {yuan(values['insurance_fen'])} + 基金 "
-                f"{yuan(values['free_fund_fen'])} + 个人 {yuan(values['patient_fen'])} = "
-                f"{yuan(total)} 元")
+            text = (f"可以保存：医保 {yuan(values['insurance_fen'])} + 基金 "
+                    f"{yuan(values['free_fund_fen'])} + 个人 {yuan(values['patient_fen'])} = "
+                    f"{yuan(total)} 元")
+            share = medicine.last_insurance_share(self.view.deliveries, item_id)
+            if total and not values["insurance_fen"] and share:
+                # Insurance is typed from the settlement slip; a forgotten one would put the
+                # whole cost on the patient. Allowed (some purchases aren't covered), but said.
+                self.problem_label.setStyleSheet(LOW_STYLE)
+                self.problem_label.setText(
+                    f"请核对：医保支付为 0，上次这种药医保支付了 {share}%；"
+                    f"照此保存则个人支付 {yuan(values['patient_fen'])} 元。<br>{text}")
+            else:
+                self.problem_label.setStyleSheet(OK_STYLE)
+                self.problem_label.setText(text)
         self.save_button.setEnabled(not problems)
         return problems
 
