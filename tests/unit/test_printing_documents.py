@@ -333,3 +333,12 @@ def test_monthly_report_sees_visits_beyond_the_newest_three(tmp_path: Path) -> N
     (east,) = compute(clinic, "2026-10").villages
     assert east.due == 0  # hypertension next due 12-05, mental health in December too
     clinic.close()
+
+
+def test_paper_names_the_policy_document_not_the_settings_label() -> None:
+    from clinic_app.domain.policy import load_library
+    from clinic_app.printing.content import policy_source
+
+    library = load_library()
+    assert policy_source(library.get("national")) == "国家基本公共卫生服务规范"
+    assert policy_source(library.get("xinbin")) == library.get("xinbin").name

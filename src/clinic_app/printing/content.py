@@ -34,6 +34,12 @@ def content_hash(value: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
+
+def policy_source(profile: Any) -> str:
+    """The policy basis a household reads on its card: the national rules by their document's
+    name ("国家默认" is only the settings page's label for them), a place by its profile."""
+    return "国家基本公共卫生服务规范" if profile.id == "national" else profile.name
+
 @dataclass(frozen=True)
 class Skipped:
     """A subject left out of a batch, and why (shown to the user, never silently dropped)."""
@@ -148,7 +154,7 @@ def contact_cards(clinic: Clinic, resident_ids: Sequence[str]
             doctor_phone=row["doctor_phone"] or "", team=row["team"] or "",
             team_phone=row["team_phone"] or "", services=services_text(services),
             term=_term(row["start_on"], row["end_on"]), policy_title="健康扶贫政策",
-            policy_lines=lines, policy_source=profile.name))
+            policy_lines=lines, policy_source=policy_source(profile)))
     found = {c.resident_id for c in cards} | {s.subject_id for s in skipped}
     skipped += [Skipped(rid, "", "找不到这位居民", "missing")
                 for rid in resident_ids if rid not in found]
@@ -327,7 +333,7 @@ def household_cards(clinic: Clinic, household_ids: Sequence[str]
             household_no=house["household_no"] or "", address=house["address"] or "",
             head=head, phone=phone, members=tuple(members),
             promises=promises(profile, today, all_codes), benefits=paid, policy_lines=lines,
-            doctors=tuple(doctors), issue=issue, policy_source=profile.name))
+            doctors=tuple(doctors), issue=issue, policy_source=policy_source(profile)))
     found = {c.household_id for c in cards} | {s.subject_id for s in skipped}
     skipped += [Skipped(h, "", "找不到这一户", "missing") for h in household_ids if h not in found]
     return cards, skipped

@@ -37,6 +37,7 @@ from clinic_app.domain import schedule
 from clinic_app.domain.models import yuan
 from clinic_app.errors import ClinicError
 from clinic_app.printing import pdfdoc
+from clinic_app.printing.content import policy_source
 from clinic_app.printing.pdfdoc import Built, Styles, grid_table, para
 from clinic_app.progress import Progress, SilentProgress
 
@@ -224,7 +225,7 @@ def compute(clinic: Clinic, month: str | dt.date | None = None,
     order = {v["id"]: n for n, v in enumerate(rows["villages"])}
     report = MonthlyReport(
         f"{first:%Y-%m}", first, until, (clinic.setting("clinic_name") or "").strip(),
-        profile.name, profile.value("contract.coverage_target", until),
+        policy_source(profile), profile.value("contract.coverage_target", until),
         profile.value("checkup.coverage_target", until), per_year)
     report.villages = [stats[k] for k in sorted(stats, key=lambda k: order.get(k, 10**9))]
     for village in report.villages:
