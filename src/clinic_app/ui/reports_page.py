@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QPushButton,
-    QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -216,16 +216,15 @@ class ReportsPage(QWidget):
         upper_layout.addWidget(self.table, 1)
         upper_layout.addWidget(self.notes)
         self.chart = RatesChart()
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(upper)
-        splitter.addWidget(self.chart)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
-        splitter.setChildrenCollapsible(False)
+        # The table gets the page (a township has 10–20 villages); the chart is one click away.
+        self.views = QTabWidget()
+        self.views.setObjectName("reportsViews")
+        self.views.addTab(upper, "各村数字")
+        self.views.addTab(self.chart, "签约率和按时随访率图")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(self.views, 1)
         self.month.currentIndexChanged.connect(self.refresh)
         self._set_busy(False)
 
