@@ -217,6 +217,8 @@ def test_each_form_opens_and_fits(app, qtbot, clinic: Clinic, village: Village, 
         assert "不稳定" in dialog.proposal_label.text()
     else:
         assert "强化期" in dialog.proposal_label.text()
+        medicines = dialog.fields["medicines"].widget
+        assert "异烟肼" in medicines.placeholderText()  # the example in the form's disease
     dialog.grab().save(str(screenshot_dir / f"followup-{form}.png"))
     dialog.scroll.verticalScrollBar().setValue(dialog.scroll.verticalScrollBar().maximum())
     dialog.grab().save(str(screenshot_dir / f"followup-{form}-end.png"))

@@ -49,10 +49,18 @@ CAUTION_STYLE = "color: #8a4b00; font-weight: bold;"
 NOT_FILLED = "（未填）"
 
 
+# The medicines box's example in the form's own disease (a TB form showing a BP drug confused).
+MEDICINE_EXAMPLES = {
+    followup.TB: "每行一种：药名 每日几次 每次用量，如：异烟肼片 每日1次 每次0.3g",
+    followup.SMI: "每行一种：药名 每日几次 每次用量，如：利培酮片 每日2次 每次1mg",
+    followup.DM: "每行一种：药名 每日几次 每次用量，如：盐酸二甲双胍片 每日3次 每次0.5g",
+}
+
+
 class FieldWidget(SpecEditor):
     """One field's editor: read and write values in the form's text/typed conventions."""
 
-    def __init__(self, spec: Field, doctors: list[dict[str, Any]]) -> None:
+    def __init__(self, spec: Field, doctors: list[dict[str, Any]], form: str = "") -> None:
         self.spec = spec
         self.widget: QWidget
         self.checks: list[QCheckBox] = []
@@ -82,7 +90,7 @@ class FieldWidget(SpecEditor):
         elif kind == "medicines":
             edit = QPlainTextEdit()
             edit.setTabChangesFocus(True)  # Tab leaves the box; Enter adds a line
-            edit.setPlaceholderText(spec.hint)
+            edit.setPlaceholderText(MEDICINE_EXAMPLES.get(form, spec.hint))
             edit.setFixedHeight(edit.fontMetrics().lineSpacing() * 4 + 12)
             self.widget = edit
         else:
@@ -225,7 +233,7 @@ class FollowUpDialog(QDialog):
             grid.setColumnStretch(3, 1)
             row = col = 0
             for spec in specs:
-                editor = FieldWidget(spec, self.doctors)
+                editor = FieldWidget(spec, self.doctors, self.form)
                 self.fields[spec.key] = editor
                 wide = spec.kind in ("multi", "medicines") or (
                     spec.kind == "text" and spec.key not in ("referral_to",))
