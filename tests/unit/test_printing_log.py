@@ -103,6 +103,11 @@ def test_reprint_prints_the_same_people_again(register: Register) -> None:
     assert again.params["layout"] == "single" and again.pages == 4
     second_job = again.record(clinic)
     assert [j["job_id"] for j in clinic.print_jobs()] == [second_job, job_id]
+    # A village's cards reprinted are still the village's cards in the log.
+    village = contact_cards_pdf(clinic, village_id=register.village_id)
+    again = reprint(clinic, village.record(clinic))
+    assert again.params["village_id"] == register.village_id
+    assert again.params["reprint_of"] and again.kind == village.kind
     visits = visit_list_pdf(clinic, village_id=register.village_id)
     month, _ = monthly_report_pdf(clinic, "2026-10")
     for output in (visits, month):

@@ -416,7 +416,16 @@ def reprint(clinic: Clinic, job_id: str, *, missing: str = "error",
     """
     rows = clinic.print_job_items(job_id)
     kind, params = rows[0]["kind"], rows[0]["params"]
-    subjects = [r["subject_id"] for r in rows if r["subject_id"]]
+    output = _reprint(clinic, kind, params, [r["subject_id"] for r in rows if r["subject_id"]],
+                      missing, progress)
+    # Logged with the original job's options (a village's cards stay "梨园村" in the log, not
+    # a list of 786 names) and a pointer to the job it repeats.
+    output.params = {**params, "reprint_of": job_id}
+    return output
+
+
+def _reprint(clinic: Clinic, kind: str, params: dict[str, Any], subjects: list[str],
+             missing: str, progress: Progress | None) -> PrintOutput:
     if kind == CONTACT_CARD:
         return contact_cards_pdf(clinic, resident_ids=subjects,
                                  layout=params.get("layout", "duplex"), missing=missing,
