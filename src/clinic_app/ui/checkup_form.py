@@ -46,7 +46,7 @@ from clinic_app.domain.models import yuan
 from clinic_app.errors import ClinicError, ValidationFailed
 from clinic_app.ui.models import Column, RowsModel
 from clinic_app.ui.spec_editor import BAD_FIELD, SpecEditor
-from clinic_app.ui.widgets import ERROR_STYLE, TableOrNote
+from clinic_app.ui.widgets import ERROR_STYLE, TableOrNote, person_heading
 
 FLAG_STYLE = "color: #b45309; font-weight: bold;"
 HINT_STYLE = "color: #757575;"
@@ -145,15 +145,7 @@ class CheckupDialog(QDialog):
         self.setWindowTitle("更正健康体检记录" if correcting else "健康体检")
         self.setObjectName("checkupDialog")
 
-        title = QLabel()
-        title.setObjectName("checkupTitle")
-        font = title.font()
-        font.setPointSize(font.pointSize() + 3)
-        font.setBold(True)
-        title.setFont(font)
-        age = self.person.age(clinic.today())
-        title.setText(f"{self.person.name}　{self.person.sex}　"
-                      f"{f'{age}岁' if age is not None else ''}")
+        title = person_heading(self.person, clinic.today(), "checkupTitle")
         self.date_edit = QLineEdit(clinic.today().isoformat())
         self.date_edit.setObjectName("checkupDate")
         self.date_edit.setMaximumWidth(120)

@@ -42,7 +42,7 @@ from clinic_app.domain.followup import Field
 from clinic_app.errors import ClinicError, ValidationFailed
 from clinic_app.ui.models import Column, RowsModel
 from clinic_app.ui.spec_editor import BAD_FIELD, SpecEditor
-from clinic_app.ui.widgets import ERROR_STYLE, OK_STYLE, TableOrNote
+from clinic_app.ui.widgets import ERROR_STYLE, OK_STYLE, TableOrNote, person_heading
 
 WARN_STYLE = "color: #b00020; font-weight: bold;"
 CAUTION_STYLE = "color: #8a4b00; font-weight: bold;"
@@ -147,15 +147,7 @@ class FollowUpDialog(QDialog):
 
         self.setWindowTitle("更正随访记录" if correcting else "记录随访")
         self.setObjectName("followUpDialog")
-        title = QLabel()
-        title.setObjectName("followUpTitle")
-        font = title.font()
-        font.setPointSize(font.pointSize() + 3)
-        font.setBold(True)
-        title.setFont(font)
-        age = self.person.age(clinic.today())
-        title.setText(f"{self.person.name}　{self.person.sex}　"
-                      f"{f'{age}岁' if age is not None else ''}")
+        title = person_heading(self.person, clinic.today(), "followUpTitle")
         self.form_combo = QComboBox()
         self.form_combo.setObjectName("formCombo")
         for code in forms:

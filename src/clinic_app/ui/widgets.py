@@ -80,3 +80,16 @@ def fill_villages(combo: QComboBox, places: list[Any], all_label: str | None = N
         combo.addItem(place.name, place.id)
     combo.setCurrentIndex(max(0, combo.findData(current)))
     combo.blockSignals(False)
+
+
+def person_heading(person: Any, today: Any, name: str) -> QLabel:
+    """A record dialog's heading: who it is about (name, sex, age), large and bold."""
+    title = QLabel()
+    title.setObjectName(name)
+    font = title.font()
+    font.setPointSize(font.pointSize() + 3)
+    font.setBold(True)
+    title.setFont(font)
+    age = person.age(today)
+    title.setText(f"{person.name}　{person.sex}　{f'{age}岁' if age is not None else ''}")
+    return title
