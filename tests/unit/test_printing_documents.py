@@ -145,6 +145,24 @@ def test_household_cards_of_xinbin_and_guyang_print_their_own_policy(tmp_path: P
     assert "新宾满族自治县2018" in printed["xinbin"] and "固阳县2017" in printed["guyang"]
 
 
+def test_household_card_says_a_lapsed_contract_lapsed(tmp_path: Path) -> None:
+    """A member whose contract ran out reads 到期，请续约 (with the date), not 未签约, and
+    the lapsed doctor is no longer offered as the one to call."""
+    clinic = open_clinic(tmp_path / "lapsed.db")
+    village = make_village(clinic)
+    family = make_household(clinic, village.village_id, "001", head="赵长顺",
+                            members=(("钱桂芝", "配偶", "女"),))
+    old = make_doctor(clinic, "孙立平", "13900000009")
+    contract = sign(clinic, family.head_id, old, start=FIXED_TODAY - dt.timedelta(days=800))
+    end_on = clinic.contract(contract).end_on.isoformat()
+    assert end_on < FIXED_TODAY.isoformat()
+    text = "".join(texts(household_cards_pdf(clinic, household_ids=[family.household_id]).pdf))
+    clinic.close()
+    assert f"签约已于{end_on}到期请续约" in text
+    assert text.count("未签约") == 1  # the spouse, who never signed
+    assert "孙立平" not in text and "13900000009" not in text
+
+
 def test_household_card_on_a5(register: Register) -> None:
     out = household_cards_pdf(register.clinic, household_ids=[register.small_household],
                               paper="A5")

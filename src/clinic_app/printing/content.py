@@ -306,8 +306,12 @@ def household_cards(clinic: Clinic, household_ids: Sequence[str]
         all_codes: list[str] = []
         for person in people:
             contract = contract_of.get(person["id"]) or {}
+            term = _term(contract.get("start_on"), contract.get("end_on"))
             if contract.get("contract_id") and contract["end_on"] < today.isoformat():
-                contract = {}  # an expired contract promises nothing any more
+                # An expired contract promises nothing any more, but the household must read
+                # that it lapsed and can be renewed, not that it was never signed.
+                term = f"签约已于 {contract['end_on']} 到期\n请续约"
+                contract = {}
             package = profile.package(contract.get("package_code") or "", today)
             mine = conditions_of.get(person["id"], [])
             all_codes += [c["code"] for c in mine]
@@ -323,8 +327,7 @@ def household_cards(clinic: Clinic, household_ids: Sequence[str]
                 doctor=contract.get("doctor") or "", doctor_phone=contract.get("doctor_phone")
                 or "", package=(package.name if package else contract.get("package_code")
                                 or ""),
-                term=_term(contract.get("start_on"), contract.get("end_on")),
-                medicines=tuple(medicines_of.get(person["id"], []))))
+                term=term, medicines=tuple(medicines_of.get(person["id"], []))))
         head = next((m.name for m in members if m.relation == "户主"), "")
         phone = house["phone"] or next((p["phone"] for p in people if p["phone"]), "")
         cards.append(HouseholdCard(

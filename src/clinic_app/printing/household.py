@@ -125,7 +125,7 @@ def _term(term: str, width: float, st: Styles) -> str:
     """The contract term on one line if it fits the column, else broken after 至 (never
     inside a date)."""
     compact = term.replace(" ", "")
-    if not compact or fonts.width(compact, fonts.REGULAR, st.cell.fontSize) <= width:
+    if "至" not in compact or fonts.width(compact, fonts.REGULAR, st.cell.fontSize) <= width:
         return compact
     return compact.replace("至", "至\n")
 
