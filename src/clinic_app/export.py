@@ -2,15 +2,20 @@
 
 Text cells stay text (an ID number written as a number loses its last digits in Excel), the
 header row is bold, frozen and repeated on printed pages, columns are sized to their content,
-and an optional title row (merged across the columns) says what the list is.
+and an optional title row (merged across the columns) says what the list is. Numbers stay
+numbers the county can add up: money is passed as ``Decimal`` yuan (exact, from integer fen)
+and shown with two decimals, a rate as a ``Ratio`` of two counts, written as a fraction Excel
+shows as a percentage (or — when nobody was counted, never a 0% that is not one).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +24,35 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from clinic_app.errors import ClinicError
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """A rate of two counts (签约率 = 签约人数 ÷ 在册人数) for a spreadsheet cell."""
+
+    part: int
+    whole: int
+
+    def cell(self) -> tuple[Any, str | None]:
+        """(value, number format): the fraction as a percentage, or — for 0 ÷ 0."""
+        if not self.whole:
+            return "—", "@"
+        return self.part / self.whole, "0.0%"
+
+    def __str__(self) -> str:
+        return f"{100 * self.part / self.whole:.1f}%" if self.whole else "—"
+
+
+def _cell(value: Any) -> tuple[Any, str | None]:
+    if value is None:
+        return "", "@"
+    if isinstance(value, Ratio):
+        return value.cell()
+    if isinstance(value, str):
+        return value, "@"  # ID numbers stay text (Excel keeps 15 digits)
+    if isinstance(value, decimal.Decimal):
+        return value, "#,##0.00"  # yuan from integer fen: two decimals, grouped
+    return value, None
 
 
 def write_xlsx(path: Path | str, sheet_name: str, headers: Sequence[str],
@@ -49,13 +83,14 @@ def write_xlsx(path: Path | str, sheet_name: str, headers: Sequence[str],
     widths = [len(str(h)) * 2 + 2 for h in headers]
     count = 0
     for row in rows:
-        values = ["" if v is None else v for v in row]
-        sheet.append(values)
-        for column, value in enumerate(values):
-            cell = sheet.cell(row=header_row + count + 1, column=column + 1)
-            if isinstance(value, str):
-                cell.number_format = "@"  # ID numbers stay text (Excel keeps 15 digits)
-            widths[column] = max(widths[column], min(60, len(str(value)) * 2 + 2))
+        cells = [_cell(v) for v in row]
+        sheet.append([value for value, _ in cells])
+        for column, (value, number_format) in enumerate(cells):
+            if number_format:
+                cell = sheet.cell(row=header_row + count + 1, column=column + 1)
+                cell.number_format = number_format
+            shown = str(row[column]) if isinstance(row[column], Ratio) else str(value)
+            widths[column] = max(widths[column], min(60, len(shown) * 2 + 2))
         count += 1
     for column, width in enumerate(widths, 1):
         sheet.column_dimensions[get_column_letter(column)].width = width

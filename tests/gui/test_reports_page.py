@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
@@ -104,7 +105,22 @@ def test_page_shows_the_months_report_exports_and_prints(
     assert rows[1][:15] == [model.headerData(c, Qt.Orientation.Horizontal) for c in range(15)]
     assert rows[1][15:] == ["血压测量人数", "血压达标人数", "血糖测量人数", "血糖达标人数",
                             "应体检人数", "体检达标人数"]
-    assert [[str(c) for c in row[:15]] for row in rows[2:]] == shown
+    # Counts, rates and money stay numbers the county can add up: a rate is the fraction
+    # (shown as a percentage), the yuan exact from fen; 0 ÷ 0 is —, never a false 0%.
+    rate_columns = [c for c in range(15) if str(rows[1][c]).endswith("率")]
+    money_column = rows[1].index("本月药费(元)")
+    for sheet_row, row in zip(sheet.iter_rows(min_row=3), rows[2:], strict=True):
+        for c in rate_columns:
+            if row[c] == "—":
+                continue
+            assert isinstance(row[c], float) and sheet_row[c].number_format == "0.0%"
+        assert sheet_row[money_column].number_format == "#,##0.00"
+    for shown_row, row in zip(shown, rows[2:], strict=True):
+        assert [f"{v * 100:.1f}%" if c in rate_columns and v != "—" else
+                (f"{Decimal(str(v)):.2f}" if c == money_column else str(v))
+                for c, v in enumerate(row[:15])] == shown_row
+    total_row = rows[2 + len(expected.villages)]
+    assert Decimal(str(total_row[money_column])) * 100 == total.medicine_fen
     assert rows[2 + len(expected.villages)][15:] == [
         total.bp_measured, total.bp_controlled, total.glucose_measured,
         total.glucose_controlled, total.checkup_eligible, total.checkup_done]

@@ -14,6 +14,7 @@ window's thread, not at start-up (see ui/print_page.py on imports inside worker 
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -36,7 +37,7 @@ from PySide6.QtWidgets import (
 from clinic_app.clinic import Clinic
 from clinic_app.domain.models import yuan
 from clinic_app.errors import ClinicError
-from clinic_app.export import write_xlsx
+from clinic_app.export import Ratio, write_xlsx
 from clinic_app.progress import Progress
 from clinic_app.ui.models import Column, RowsModel
 from clinic_app.ui.print_actions import MONTHLY_REPORT, PrintRequest, request_print
@@ -99,6 +100,17 @@ EXPORT_EXTRA = [
     ("血糖测量人数", "glucose_measured"), ("血糖达标人数", "glucose_controlled"),
     ("应体检人数", "checkup_eligible"), ("体检达标人数", "checkup_done"),
 ]
+# What the export writes instead of a column's text: rates and money as numbers the county
+# can add up and chart (Excel shows the rate as a percentage and the yuan with two decimals).
+EXPORT_TYPED: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "签约率": lambda r: Ratio(r["contracted"], r["residents"]),
+    "慢病签约率": lambda r: Ratio(r["patients_contracted"], r["patients"]),
+    "按时随访率": lambda r: Ratio(r["due_visited"], r["due"]),
+    "血压控制率": lambda r: Ratio(r["bp_controlled"], r["bp_measured"]),
+    "血糖控制率": lambda r: Ratio(r["glucose_controlled"], r["glucose_measured"]),
+    "体检覆盖率": lambda r: Ratio(r["checkup_done"], r["checkup_eligible"]),
+    "本月药费(元)": lambda r: decimal.Decimal(r["medicine_fen"]) / 100,
+}
 # The page's own line: which counts each rate divides (the 月报 notes say how they are counted).
 FORMULAS = ("签约率 = 签约人数 ÷ 在册人数；慢病签约率 = 慢病患者中签约人数 ÷ 慢病患者；"
             "按时随访率 = 按时随访 ÷ 应随访（本月）；药费为本月送药金额（医保、免费药品基金、"
@@ -317,9 +329,10 @@ class ReportsPage(QWidget):
                 return None
         rows = self.model.rows()
         headers = [c.title for c in COLUMNS] + [h for h, _ in EXPORT_EXTRA]
+        values = [EXPORT_TYPED.get(c.title, c.value) for c in COLUMNS]
         try:
             write_xlsx(path, f"统计{self.report.month}", headers,
-                       ([c.value(r) for c in COLUMNS] + [r[k] for _, k in EXPORT_EXTRA]
+                       ([value(r) for value in values] + [r[k] for _, k in EXPORT_EXTRA]
                         for r in rows), title=title)
         except ClinicError as exc:
             QMessageBox.warning(self, "导出失败", str(exc))
