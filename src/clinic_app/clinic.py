@@ -2005,6 +2005,14 @@ class Clinic:
                     values[f.key] = stored[f.key]
         if form == followup.TB:
             values["tb_phase"] = self._tb_phase(resident_id, on, previous)
+            last = json.loads(previous[0]["data"] or "{}") if previous else {}
+            month = followup.treatment_month(
+                on, self._diagnosed(resident_id, followup.TB),
+                last.get("treatment_month") if isinstance(last.get("treatment_month"), int)
+                else None,
+                dt.date.fromisoformat(previous[0]["visit_date"]) if previous else None)
+            if month is not None:
+                values["treatment_month"] = month
         return FollowUpDraft(
             resident_id, form, values, self.default_doctor_id(resident_id, on),
             dt.date.fromisoformat(previous[0]["visit_date"]) if previous else None,
@@ -2181,9 +2189,11 @@ class Clinic:
     def _tb_phase(self, resident_id: str, on: dt.date, previous: list[dict[str, Any]]) -> str:
         """The phase a TB visit is probably in: the last visit's, else two months from diagnosis."""
         recorded = json.loads(previous[0]["data"] or "{}").get("tb_phase") if previous else None
-        diagnosed = next((c.diagnosed_on for c in self.conditions(resident_id)
-                          if c.code == followup.TB), None)
-        return schedule.tb_phase(recorded, diagnosed, on)
+        return schedule.tb_phase(recorded, self._diagnosed(resident_id, followup.TB), on)
+
+    def _diagnosed(self, resident_id: str, code: str) -> dt.date | None:
+        return next((c.diagnosed_on for c in self.conditions(resident_id) if c.code == code),
+                    None)
 
     # ------------------------------------------------------------------ printing (issue 7)
     # Cards and paper: clinic_app.printing renders PDFs from what these methods read, and

@@ -193,6 +193,31 @@ def test_tb_visit_schedules_by_phase(clinic, patient):
     assert visit.data["supervisor"] == "family"
 
 
+@pytest.mark.parametrize(("on", "diagnosed", "last", "expected"), [
+    (dt.date(2026, 11, 23), dt.date(2026, 11, 1), None, 1),  # 22 days in: the 1st month
+    (dt.date(2026, 12, 1), dt.date(2026, 11, 1), None, 2),  # a month to the day: the 2nd
+    (dt.date(2026, 11, 30), dt.date(2026, 10, 31), None, 1),  # short month: not yet a month
+    (dt.date(2027, 5, 2), dt.date(2026, 11, 1), None, 7),
+    (dt.date(2029, 1, 1), dt.date(2026, 11, 1), None, 24),  # held to the form's range
+    (dt.date(2026, 11, 23), None, (3, dt.date(2026, 10, 20)), 4),  # from the last visit
+    (dt.date(2026, 11, 23), None, None, None),  # nothing known: the doctor types it
+])
+def test_tb_treatment_month_is_proposed(on, diagnosed, last, expected):
+    month, visit = last or (None, None)
+    assert followup.treatment_month(on, diagnosed, month, visit) == expected
+
+
+def test_tb_draft_counts_the_treatment_month(clinic, patient):
+    clinic.add_condition(patient, "tuberculosis", dt.date(2026, 9, 10))
+    assert clinic.follow_up_draft(patient, "tuberculosis").values["treatment_month"] == 3
+    clinic.record_follow_up(patient, "tuberculosis", {
+        "visit_date": "2026-11-23", "tb_phase": "continuation", "supervisor": "family",
+        "missed_doses": "0", "treatment_month": "3"})
+    later = clinic.follow_up_draft(patient, "tuberculosis", dt.date(2027, 1, 12))
+    assert later.values["treatment_month"] == 5
+    assert later.values["tb_phase"] == "continuation"
+
+
 @pytest.mark.parametrize(("values", "stability", "days"), [
     ({"risk_level": "0", "insight": "full"}, "stable", 90),
     ({"risk_level": "1", "insight": "full"}, "basically_stable", 14),

@@ -478,6 +478,26 @@ def propose(profile: Profile, form: str, values: Mapping[str, Any],
     return Proposal(stability, next_on, rule, False, referral, (why,))
 
 
+def treatment_month(on: dt.date, diagnosed: dt.date | None, last_month: int | None,
+                    last_visit: dt.date | None) -> int | None:
+    """治疗月序 proposed for a TB visit on `on`: the month of treatment it falls in.
+
+    Counted from the diagnosis (treatment starts on it: the 1st month runs to the day before
+    the same date a month later), else from the last visit's recorded month and the months
+    since; None when neither is known (the doctor types it). Held to the form's 1–24.
+    """
+    def months(start: dt.date) -> int:
+        return (on.year - start.year) * 12 + on.month - start.month - (on.day < start.day)
+
+    if diagnosed is not None and diagnosed <= on:
+        month = months(diagnosed) + 1
+    elif last_month is not None and last_visit is not None and last_visit <= on:
+        month = last_month + months(last_visit)
+    else:
+        return None
+    return max(1, min(24, month))
+
+
 def bmi(weight_kg: float | None, height_cm: float | None) -> float | None:
     if not weight_kg or not height_cm:
         return None
