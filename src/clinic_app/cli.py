@@ -524,11 +524,14 @@ def _policy_read(args: argparse.Namespace, clinic: Clinic | None) -> int:
         if spec.group != group:
             group = spec.group
             print(f"\n【{RULE_GROUPS.get(group, group)}】")
+        # The range a local profile may set (as --json's "range"), so whoever edits a rule
+        # from a script sees the bounds before `policy set-rule` refuses a value.
+        bounds = f"（可设 {spec.range_text()}）" if spec.range_text() else ""
         if isinstance(item, RuleSpec):
-            print(f"  {spec.label}：未规定")
+            print(f"  {spec.label}：未规定{bounds}")
             continue
         source = f"继承自 {item.profile_id}" if item.inherited else "本配置"
-        print(f"  {spec.label}：{format_value(spec, item.value)}    [{source}，"
+        print(f"  {spec.label}：{format_value(spec, item.value)}{bounds}    [{source}，"
               f"{item.valid_from} 起] {item.cite}")
     return 0
 

@@ -70,6 +70,10 @@ def test_policy_list_and_show_json(capsys: pytest.CaptureFixture[str]) -> None:
     rules = {r["key"]: r for r in shown["rules"]}
     assert rules["followup.per_year.hypertension"]["value"] == 4
     assert rules["followup.per_year.hypertension"]["cite"]
+    assert main(["policy", "show", "zhongwei"]) == 0
+    text = capsys.readouterr().out
+    assert "高血压每年面对面随访次数：6次/年（可设 1–12 次/年）" in text  # value, range
+    assert "000 §二(六)" in text  # and where the document says it
     assert main(["policy", "show", "nowhere"]) == 1
     assert "没有名为 nowhere 的政策配置" in capsys.readouterr().err
 
