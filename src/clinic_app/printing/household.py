@@ -60,6 +60,7 @@ def _story(card: HouseholdCard, st: Styles, width: float) -> list[Flowable]:
                                  ("TOPPADDING", (0, 0), (-1, -1), 3),
                                  ("BOTTOMPADDING", (0, 0), (-1, -1), 4)]))
         out.append(box)
+        out.append(Spacer(1, st.base * 0.3))  # the hint is not part of the box: air between
         out.append(para("身体不适、需要随访或转诊，请先联系您的签约医生。", st.small))
     else:
         out.append(para("本户目前没有有效的家庭医生签约，请联系村卫生室签约。", st.big))
