@@ -10,6 +10,7 @@ with the reason in red, until the values can be saved. No SQL here: all through 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
@@ -101,6 +102,48 @@ def services_text(services: list[dict[str, Any]] | tuple[Any, ...], per_line: in
     return "\n".join("、".join(parts[i:i + per_line]) for i in range(0, len(parts), per_line))
 
 
+class _FormDialog(QDialog):
+    """Fields over an error line and OK/取消, as every dialog here is: OK is enabled only while
+    the fields have no problem, and a refusal from the core shows in the same line, with what
+    was typed kept (the doctor corrects it, nothing is lost)."""
+
+    error: QLabel
+    ok: QPushButton
+    buttons: QDialogButtonBox
+
+    def _assemble(self, form: QFormLayout, ok_text: str, error_name: str, *,
+                  above: Sequence[QWidget | tuple[QWidget, int]] = (),
+                  below: Sequence[QWidget] = ()) -> None:
+        self.error = _error_label(error_name)
+        self.buttons = _buttons(ok_text)
+        self.ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        for item in above:
+            widget, stretch = item if isinstance(item, tuple) else (item, 0)
+            layout.addWidget(widget, stretch)
+        layout.addLayout(form)
+        for widget in (*below, self.error, self.buttons):
+            layout.addWidget(widget)
+
+    def _show_problems(self, problems: Sequence[str]) -> None:
+        self.error.setText("；".join(problems))
+        self.ok.setEnabled(not problems)
+
+    def _attempt(self, write: Callable[[], object]) -> None:
+        """Run the core write; close on success, else say why and stay open."""
+        try:
+            write()
+        except ClinicError as exc:
+            self.error.setText(str(exc))
+            return
+        self.accept()
+
+    def save(self) -> None:
+        raise NotImplementedError
+
+
 class _AssignmentFields:
     """Team and doctor combos; the doctor list follows the team chosen."""
 
@@ -148,7 +191,7 @@ class _AssignmentFields:
         return None
 
 
-class SignDialog(QDialog):
+class SignDialog(_FormDialog):
     """签约 one resident, or 续约 (renew) a contract: the new term starts the day after."""
 
     def __init__(self, clinic: Clinic, resident_id: str, *, renew: Contract | None = None,
@@ -194,7 +237,6 @@ class SignDialog(QDialog):
         self.agreement = QLineEdit()
         self.agreement.setObjectName("contractAgreementNo")
         self.agreement.setPlaceholderText("纸质协议书上的编号（可不填）")
-        self.error = _error_label("signError")
         self._fill_packages(start, renew.package_code if renew else
                             clinic.default_package(resident_id, start))
 
@@ -206,15 +248,7 @@ class SignDialog(QDialog):
         form.addRow("开始日期(&S)", self.start)
         form.addRow("", self.term_info)
         form.addRow("协议书编号(&N)", self.agreement)
-        self.buttons = _buttons("续约" if renew else "签约")
-        self.ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(who)
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(self.buttons)
+        self._assemble(form, "续约" if renew else "签约", "signError", above=[who])
         for signal in (self.assignment.doctor.currentIndexChanged,
                        self.package.currentIndexChanged, self.start.textChanged,
                        self.agreement.textChanged):
@@ -272,30 +306,25 @@ class SignDialog(QDialog):
             self.term_info.setToolTip(f"依据：{months.cite}" if months else "")
         else:
             self.term_info.setText("")
-        self.error.setText("；".join(problems))
-        self.ok.setEnabled(not problems)
+        self._show_problems(problems)
 
     def save(self) -> None:
         start, problems = self.values()
         if problems or start is None:
             self._check()
             return
-        try:
+        who = {"team_id": self.assignment.team.currentData(),
+               "doctor_id": self.assignment.doctor.currentData(),
+               "package_code": self.package.currentData(),
+               "agreement_no": self.agreement.text()}
+
+        def write() -> None:
             if self.renew is not None:
-                self.saved_id = self.clinic.renew_contract(
-                    self.renew.id, team_id=self.assignment.team.currentData(),
-                    doctor_id=self.assignment.doctor.currentData(),
-                    package_code=self.package.currentData(), agreement_no=self.agreement.text())
+                self.saved_id = self.clinic.renew_contract(self.renew.id, **who)
             else:
-                self.saved_id = self.clinic.sign_contract(
-                    self.resident_id, team_id=self.assignment.team.currentData(),
-                    doctor_id=self.assignment.doctor.currentData(),
-                    package_code=self.package.currentData(), start_on=start,
-                    agreement_no=self.agreement.text())
-        except ClinicError as exc:
-            self.error.setText(str(exc))
-            return
-        self.accept()
+                self.saved_id = self.clinic.sign_contract(self.resident_id, start_on=start,
+                                                          **who)
+        self._attempt(write)
 
 
 class MembersModel(RowsModel):
@@ -333,7 +362,7 @@ class MembersModel(RowsModel):
                      Qt.ItemDataRole.CheckStateRole)
 
 
-class HouseholdSignDialog(QDialog):
+class HouseholdSignDialog(_FormDialog):
     """全户签约: every member who can sign, in one transaction, on one paper agreement."""
 
     def __init__(self, clinic: Clinic, household_id: str,
@@ -383,7 +412,6 @@ class HouseholdSignDialog(QDialog):
         self.agreement = QLineEdit()
         self.agreement.setObjectName("householdAgreementNo")
         self.agreement.setPlaceholderText("全户一份纸质协议书的编号（可不填）")
-        self.error = _error_label("householdError")
         form = QFormLayout()
         form.addRow("团队(&T)", self.assignment.team)
         form.addRow("签约医生(&D)", self.assignment.doctor)
@@ -391,8 +419,8 @@ class HouseholdSignDialog(QDialog):
         form.addRow("开始日期(&S)", self.start)
         form.addRow("", self.term_info)
         form.addRow("协议书编号(&N)", self.agreement)
-        self.buttons = _buttons("全户签约")
-        self.ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self._assemble(form, "全户签约", "householdError",
+                       above=[header, (self.table, 1), hint])
         # Enter in the member list ticks a box; it must neither sign nor cancel. Enter in a
         # field below signs (as in the other dialogs).
         for button in self.buttons.buttons():
@@ -400,15 +428,6 @@ class HouseholdSignDialog(QDialog):
             button.setDefault(False)
         for edit in (self.start, self.agreement):
             edit.returnPressed.connect(self.save)
-        self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(header)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(hint)
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(self.buttons)
         self._reload_members()
         for signal in (self.assignment.doctor.currentIndexChanged,
                        self.package.currentIndexChanged, self.agreement.textChanged):
@@ -472,26 +491,22 @@ class HouseholdSignDialog(QDialog):
         if start is not None:
             self.term_info.setText(f"到期日 {self.clinic.contract_end_on(start)}；"
                                    f"将为 {len(self.chosen())} 人签约")
-        self.error.setText("；".join(problems))
-        self.ok.setEnabled(not problems)
+        self._show_problems(problems)
 
     def save(self) -> None:
         start, problems = self._problems()
         if problems or start is None:
             self._check()
             return
-        try:
+        def write() -> None:
             self.saved_ids = self.clinic.sign_household(
                 self.household_id, self.chosen(), team_id=self.assignment.team.currentData(),
                 doctor_id=self.assignment.doctor.currentData(), start_on=start,
                 agreement_no=self.agreement.text())
-        except ClinicError as exc:
-            self.error.setText(str(exc))
-            return
-        self.accept()
+        self._attempt(write)
 
 
-class EndContractDialog(QDialog):
+class EndContractDialog(_FormDialog):
     """解约: why (death, moved, refused, other) and from which day; the record stays."""
 
     def __init__(self, clinic: Clinic, contract: Contract,
@@ -516,21 +531,11 @@ class EndContractDialog(QDialog):
         hint = QLabel("死亡或迁出请同时在户页面登记人员变动（登记时签约会自动解约）。"
                       "解约后履约记录保留，可随时查看。")
         hint.setWordWrap(True)
-        self.error = _error_label("endError")
         form = QFormLayout()
         form.addRow("解约原因(&R)", self.reason)
         form.addRow("解约日期(&D)", self.date)
         form.addRow("说明(&N)", self.note)
-        self.buttons = _buttons("解约")
-        self.ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(summary)
-        layout.addLayout(form)
-        layout.addWidget(hint)
-        layout.addWidget(self.error)
-        layout.addWidget(self.buttons)
+        self._assemble(form, "解约", "endError", above=[summary], below=[hint])
         for signal in (self.reason.currentIndexChanged, self.date.textChanged,
                        self.note.textChanged):
             signal.connect(self._check)
@@ -554,25 +559,18 @@ class EndContractDialog(QDialog):
         return on, problems
 
     def _check(self) -> None:
-        _, problems = self._problems()
-        self.error.setText("；".join(problems))
-        self.ok.setEnabled(not problems)
+        self._show_problems(self._problems()[1])
 
     def save(self) -> None:
         on, problems = self._problems()
         if problems or on is None:
             self._check()
             return
-        try:
-            self.clinic.end_contract(self.contract.id, self.reason.currentData(), on,
-                                     self.note.text())
-        except ClinicError as exc:
-            self.error.setText(str(exc))
-            return
-        self.accept()
+        self._attempt(lambda: self.clinic.end_contract(
+            self.contract.id, self.reason.currentData(), on, self.note.text()))
 
 
-class ServiceDialog(QDialog):
+class ServiceDialog(_FormDialog):
     """登记服务: one health-education session, consultation, referral, delivery…"""
 
     def __init__(self, clinic: Clinic, resident_id: str, contract: Contract | None = None,
@@ -610,23 +608,13 @@ class ServiceDialog(QDialog):
         self.note_outside = QLabel()
         self.note_outside.setObjectName("serviceOutsideTerm")
         self.note_outside.setWordWrap(True)
-        self.error = _error_label("serviceError")
         form = QFormLayout()
         form.addRow("服务项目(&V)", self.service)
         form.addRow("日期(&D)", self.date)
         form.addRow("方式(&M)", self.method)
         form.addRow("医生(&O)", self.doctor)
         form.addRow("内容(&N)", self.note)
-        self.buttons = _buttons("登记")
-        self.ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(hint)
-        layout.addLayout(form)
-        layout.addWidget(self.note_outside)
-        layout.addWidget(self.error)
-        layout.addWidget(self.buttons)
+        self._assemble(form, "登记", "serviceError", above=[hint], below=[self.note_outside])
         self.date.textChanged.connect(self._check)
         self._check()
         self.resize(460, 0)
@@ -651,23 +639,19 @@ class ServiceDialog(QDialog):
                                   f"{contract.end_on}）内，不计入这份签约的履约。"
                                   if outside and contract is not None else "")
         self.note_outside.setVisible(outside)
-        self.error.setText("；".join(problems))
-        self.ok.setEnabled(not problems)
+        self._show_problems(problems)
 
     def save(self) -> None:
         on, problems = self._problems()
         if problems or on is None:
             self._check()
             return
-        try:
+        def write() -> None:
             self.saved_id = self.clinic.record_service(
                 self.resident_id, self.service.currentData(), on,
                 doctor_id=self.doctor.currentData(), method=self.method.currentData(),
                 note=self.note.text())
-        except ClinicError as exc:
-            self.error.setText(str(exc))
-            return
-        self.accept()
+        self._attempt(write)
 
 
 def _place_combo(clinic: Clinic, name: str, current: str | None) -> QComboBox:
@@ -682,7 +666,7 @@ def _place_combo(clinic: Clinic, name: str, current: str | None) -> QComboBox:
     return combo
 
 
-class TeamDialog(QDialog):
+class TeamDialog(_FormDialog):
     """Add or edit a family-doctor team (name, phone, the clinic or village it serves)."""
 
     def __init__(self, clinic: Clinic, team_id: str | None = None,
@@ -705,21 +689,13 @@ class TeamDialog(QDialog):
             for doc in clinic.doctor_list(team_id=team_id):
                 self.leader.addItem(doc["name"], doc["id"])
             _set_data(self.leader, team.leader_id if team else None)
-        self.error = _error_label("teamError")
         form = QFormLayout()
         form.addRow("团队名称(&N)", self.name)
         form.addRow("联系电话(&P)", self.phone)
         form.addRow("服务的村/卫生院(&C)", self.place)
         if team_id:
             form.addRow("团队长(&L)", self.leader)
-        self.buttons = _buttons("保存")
-        self.ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(self.buttons)
+        self._assemble(form, "保存", "teamError")
         self.name.textChanged.connect(self._check)
         self.phone.textChanged.connect(self._check)
         self._check()
@@ -734,9 +710,7 @@ class TeamDialog(QDialog):
         return problems
 
     def _check(self) -> None:
-        problems = self._problems()
-        self.error.setText("；".join(problems))
-        self.ok.setEnabled(not problems)
+        self._show_problems(self._problems())
 
     def save(self) -> None:
         if self._problems():
@@ -744,20 +718,17 @@ class TeamDialog(QDialog):
             return
         values = {"name": self.name.text(), "phone": self.phone.text(),
                   "place_id": self.place.currentData()}
-        try:
+        def write() -> None:
             if self.team_id:
                 self.clinic.update_team(self.team_id, leader_id=self.leader.currentData(),
                                         **values)
             else:
                 self.team_id = self.clinic.add_team(values["name"], values["phone"],
                                                     values["place_id"])
-        except ClinicError as exc:
-            self.error.setText(str(exc))
-            return
-        self.accept()
+        self._attempt(write)
 
 
-class DoctorDialog(QDialog):
+class DoctorDialog(_FormDialog):
     """Add or edit a doctor: name, role, phone, team, clinic or village."""
 
     def __init__(self, clinic: Clinic, doctor_id: str | None = None,
@@ -784,21 +755,13 @@ class DoctorDialog(QDialog):
             self.team.addItem(team["name"] + state, team["id"])
         _set_data(self.team, doctor.team_id if doctor else None)
         self.place = _place_combo(clinic, "doctorPlace", doctor.place_id if doctor else None)
-        self.error = _error_label("doctorError")
         form = QFormLayout()
         form.addRow("姓名(&N)", self.name)
         form.addRow("类别(&R)", self.role)
         form.addRow("手机(&P)", self.phone)
         form.addRow("所在团队(&T)", self.team)
         form.addRow("所在村/卫生院(&C)", self.place)
-        self.buttons = _buttons("保存")
-        self.ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(self.buttons)
+        self._assemble(form, "保存", "doctorError")
         self.name.textChanged.connect(self._check)
         self.phone.textChanged.connect(self._check)
         self._check()
@@ -814,9 +777,7 @@ class DoctorDialog(QDialog):
         return problems
 
     def _check(self) -> None:
-        problems = self._problems()
-        self.error.setText("；".join(problems))
-        self.ok.setEnabled(not problems)
+        self._show_problems(self._problems())
 
     def save(self) -> None:
         if self._problems():
@@ -825,15 +786,12 @@ class DoctorDialog(QDialog):
         values = {"name": self.name.text(), "role": self.role.currentData(),
                   "phone": self.phone.text(), "team_id": self.team.currentData(),
                   "place_id": self.place.currentData()}
-        try:
+        def write() -> None:
             if self.doctor_id:
                 self.clinic.update_doctor(self.doctor_id, **values)
             else:
                 self.doctor_id = self.clinic.add_doctor(values.pop("name"), **values)
-        except ClinicError as exc:
-            self.error.setText(str(exc))
-            return
-        self.accept()
+        self._attempt(write)
 
 
 class ServiceRecordsDialog(QDialog):
