@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from clinic_app.domain import codes
+from clinic_app.domain.fieldspec import ChoiceField, num
 from clinic_app.domain.policy import Profile
 from clinic_app.domain.validate import parse_date
 
@@ -89,7 +90,7 @@ ELDERLY_AGE = 65  # the spec's elderly items apply from this age (老年人健�
 
 
 @dataclass(frozen=True)
-class Field:
+class Field(ChoiceField):
     """One item of the checkup form."""
 
     key: str
@@ -107,14 +108,6 @@ class Field:
     column: bool = False  # a ``checkups`` column; otherwise a key of the data JSON
     hint: str = ""
     elderly: bool = False  # an item of the elderly form (65 and over)
-
-    def choice_items(self) -> list[tuple[str, str]]:
-        """(code, label) pairs; a plain list of words uses each word as its own code."""
-        if self.choices is None:
-            return []
-        if isinstance(self.choices, Mapping):
-            return list(self.choices.items())
-        return [(c, c) for c in self.choices]
 
     def range_text(self) -> str:
         if self.low is None or self.high is None:
@@ -148,13 +141,6 @@ def with_unit(value: float | str, unit: str) -> str:
     if not unit:
         return text
     return f"{text}{unit}" if unit[0] in "℃%" else f"{text} {unit}"
-
-
-def num(value: float) -> str:
-    """A number without a trailing .0: 36.5 → '36.5', 140.0 → '140'."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 F = Field

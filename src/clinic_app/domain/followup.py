@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from clinic_app.domain import schedule
+from clinic_app.domain.fieldspec import ChoiceField, num
 from clinic_app.domain.policy import Profile
 from clinic_app.domain.validate import parse_date
 
@@ -88,7 +89,7 @@ SECTIONS = {
 
 
 @dataclass(frozen=True)
-class Field:
+class Field(ChoiceField):
     """One field of a follow-up form."""
 
     key: str
@@ -107,22 +108,10 @@ class Field:
     def applies_to(self, form: str) -> bool:
         return form in self.forms
 
-    def choice_items(self) -> list[tuple[str, str]]:
-        """(code, label) pairs; a plain list of words uses each word as its own code."""
-        if self.choices is None:
-            return []
-        if isinstance(self.choices, Mapping):
-            return list(self.choices.items())
-        return [(c, c) for c in self.choices]
-
     def range_text(self) -> str:
         if self.low is None or self.high is None:
             return ""
-        return f"{_num(self.low)}–{_num(self.high)}{self.unit}"
-
-
-def _num(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
+        return f"{num(self.low)}–{num(self.high)}{self.unit}"
 
 
 F = Field
@@ -361,7 +350,7 @@ def range_problem(field: Field, value: Any) -> str | None:
     if value is None or field.low is None or field.high is None:
         return None
     if not field.low <= value <= field.high:
-        return (f"{field.label} {_num(value)}{field.unit} 不合理，"
+        return (f"{field.label} {num(value)}{field.unit} 不合理，"
                 f"应在 {field.range_text()} 之间，请核对")
     return None
 
@@ -519,5 +508,5 @@ def display(field: Field, value: Any) -> str:
     if field.kind == "date":
         return value.isoformat() if isinstance(value, dt.date) else str(value)
     if field.kind == "float":
-        return _num(value)
+        return num(value)
     return str(value)
