@@ -335,16 +335,8 @@ class CheckupDialog(QDialog):
         self.date_edit.textEdited.connect(lambda _t: self._edited("checkup_date"))
         self.date_edit.editingFinished.connect(lambda: self._touch("checkup_date"))
         for key, editor in self.fields.items():
-            w = editor.widget
-            if isinstance(w, QLineEdit):
-                w.textEdited.connect(lambda _t, k=key: self._edited(k))
-                w.editingFinished.connect(lambda k=key: self._touch(k))
-            elif isinstance(w, QComboBox):
-                w.activated.connect(lambda _i, k=key: self._edited(k, touch=True))
-            elif isinstance(w, QPlainTextEdit):
-                w.textChanged.connect(lambda k=key: self._edited(k, touch=True))
-            for check in editor.checks:
-                check.toggled.connect(lambda _c, k=key: self._edited(k, touch=True))
+            editor.connect(lambda touch, k=key: self._edited(k, touch),
+                           lambda k=key: self._touch(k))
 
     def _fill(self) -> None:
         if self.correcting:

@@ -263,20 +263,8 @@ class FollowUpDialog(QDialog):
 
     def _connect(self) -> None:
         for key, editor in self.fields.items():
-            w = editor.widget
-            if isinstance(w, QLineEdit):
-                w.textEdited.connect(lambda _t, k=key: self._edited(k))
-                w.editingFinished.connect(lambda k=key: self._touch(k))
-                # Enter reaches the dialog's default button (保存); connecting returnPressed
-                # too would save twice.
-            elif isinstance(w, QComboBox):
-                w.activated.connect(lambda _i, k=key: self._edited(k, touch=True))
-            elif isinstance(w, QPlainTextEdit):
-                w.textChanged.connect(lambda k=key: self._edited(k, touch=True))
-            elif isinstance(w, QCheckBox):
-                w.toggled.connect(lambda _c, k=key: self._edited(k, touch=True))
-            for check in editor.checks:
-                check.toggled.connect(lambda _c, k=key: self._edited(k, touch=True))
+            editor.connect(lambda touch, k=key: self._edited(k, touch),
+                           lambda k=key: self._touch(k))
 
     def _fill(self, keep: dict[str, Any]) -> None:
         self._filling = True

@@ -7,6 +7,7 @@ marking a bad one and taking the focus are the same for both and live here once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QPlainTextEdit, QWidget
@@ -68,3 +69,24 @@ class SpecEditor:
 
     def focus(self) -> None:
         (self.checks[0] if self.checks else self.widget).setFocus()
+
+    def connect(self, edited: Callable[[bool], None], left: Callable[[], None]) -> None:
+        """Call ``edited(touch)`` on every change the user makes (touch: the field now counts
+        as filled in, as any editor but a line edit does at once) and ``left()`` when the
+        doctor leaves a line edit.
+
+        Enter in a line edit reaches the dialog's default button (保存); connecting
+        returnPressed here too would save twice.
+        """
+        w = self.widget
+        if isinstance(w, QLineEdit):
+            w.textEdited.connect(lambda _t: edited(False))
+            w.editingFinished.connect(left)
+        elif isinstance(w, QComboBox):
+            w.activated.connect(lambda _i: edited(True))
+        elif isinstance(w, QPlainTextEdit):
+            w.textChanged.connect(lambda: edited(True))
+        elif isinstance(w, QCheckBox):
+            w.toggled.connect(lambda _c: edited(True))
+        for check in self.checks:
+            check.toggled.connect(lambda _c: edited(True))
