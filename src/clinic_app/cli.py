@@ -214,15 +214,28 @@ def _village_id(clinic: Clinic, name: str | None) -> str | None:
 
 
 def _stderr_progress(args: argparse.Namespace) -> Progress:
-    """Progress for long commands: one updating line on stderr, at most once a second."""
+    """Progress for long commands on stderr: on a terminal one line that updates at most once
+    a second; into a log file or a pipe (a county script) a plain line every 10 seconds, so
+    the log reads as lines, not as a run of carriage returns and escape codes."""
     last = [0.0]
+    terminal = sys.stderr.isatty()
 
     def report(done: int, total: int, message: str) -> None:
-        if not args.json and time.perf_counter() - last[0] > 1:
-            last[0] = time.perf_counter()
-            print(f"\r{message}：{done}/{total}", end="", file=sys.stderr, flush=True)
+        if args.json or time.perf_counter() - last[0] < (1 if terminal else 10):
+            return
+        last[0] = time.perf_counter()
+        text = f"{message}：{done}/{total}" if total else f"{message}…"  # 0: not yet known
+        if terminal:
+            print(f"\r\033[K{text}", end="", file=sys.stderr, flush=True)
+        else:
+            print(text, file=sys.stderr, flush=True)
 
     return Progress(report)
+
+
+def _after_progress() -> str:
+    """What starts the line after a progress line: clear it on a terminal, nothing in a log."""
+    return "\r\033[K" if sys.stderr.isatty() else ""
 
 
 def _print_json(data: Any) -> None:
@@ -267,8 +280,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(summary.__dict__)
     else:
-        print(f"\r已生成演示乡镇：{summary.villages} 个村，{summary.households} 户，"
-              f"{summary.residents} 人，用时 {summary.seconds} 秒", file=sys.stderr)
+        print(f"{_after_progress()}已生成演示乡镇：{summary.villages} 个村，"
+              f"{summary.households} 户，{summary.residents} 人，用时 {summary.seconds} 秒",
+              file=sys.stderr)
     return 0
 
 
@@ -315,7 +329,7 @@ def cmd_import_roster(args: argparse.Namespace) -> int:
         _print_json(report.to_json())
         return rejected
     verb = "将" if args.dry_run else "已"
-    print(f"\r\033[K读取 {report.rows_read} 行：{verb}新增 {report.imported} 人（新户 "
+    print(f"{_after_progress()}读取 {report.rows_read} 行：{verb}新增 {report.imported} 人（新户 "
           f"{report.households}），{verb}更新 {report.updated} 人，无变化 {report.unchanged} 人，"
           f"未导入 {report.rejected} 行", file=sys.stderr)
     for issue in report.errors:
@@ -1149,7 +1163,7 @@ def cmd_contracts(args: argparse.Namespace) -> int:
             report = clinic.village_fulfilment(as_of, village_id=village_id,
                                                progress=progress)
             if progress is not None:
-                print("\r\033[K", end="", file=sys.stderr)
+                print(_after_progress(), end="", file=sys.stderr)
         else:
             lister = clinic.expiring_soon if args.list == "expiring" else \
                 clinic.expired_contracts
@@ -1333,7 +1347,7 @@ def cmd_print(args: argparse.Namespace) -> int:
         try:
             output = _print_job(args, clinic)
         except printing.NothingToPrint as exc:
-            print(f"\r\033[K{exc}", file=sys.stderr)
+            print(f"{_after_progress()}{exc}", file=sys.stderr)
             return EXIT_NOTHING_TO_PRINT
         path = output.save(args.out)
         job_id = None if args.no_record else output.record(clinic)
@@ -1341,7 +1355,7 @@ def cmd_print(args: argparse.Namespace) -> int:
         _print_json({**output.summary(), "out": str(path), "job_id": job_id})
         return 0
     name = printing.KINDS.get(output.kind, output.kind)
-    print(f"\r\033[K已生成{name}：{len(output.items)} 份，共 {output.pages} 页 → {path}",
+    print(f"{_after_progress()}已生成{name}：{len(output.items)} 份，共 {output.pages} 页 → {path}",
           file=sys.stderr)
     if output.skipped:
         print(f"未打印 {len(output.skipped)} 份：{printing.jobs.skipped_summary(output.skipped)}"
