@@ -1511,7 +1511,7 @@ def _record_follow_up(args: argparse.Namespace) -> int:
         if args.doctor:
             raw["doctor_id"] = _doctor_by_name(clinic, args.doctor)["id"]
         if args.correct:
-            saved = clinic.correct_follow_up(args.correct, raw, args.reason)
+            saved = clinic.correct_follow_up(args.correct, raw, args.reason, changes_only=True)
         else:
             forms = clinic.follow_up_forms(resident_id)
             form = args.form or (forms[0] if forms else None)

@@ -2111,11 +2111,36 @@ class Clinic:
                 store.set_meta("last_doctor_id", values["doctor_id"])
             return new_id
 
-    def correct_follow_up(self, follow_up_id: str, raw: Mapping[str, Any], reason: str) -> str:
-        """A correction is a new version; the old one stays in the history (never edited)."""
+    def correct_follow_up(self, follow_up_id: str, raw: Mapping[str, Any], reason: str, *,
+                          changes_only: bool = False) -> str:
+        """A correction is a new version; the old one stays in the history (never edited).
+
+        `raw` is the whole corrected visit (the form sends every field), or with
+        `changes_only` just the fields that change: the rest is taken from the visit as
+        stored (``follow_up_correction_values``), so a command-line correction of one
+        pressure never empties the weight, medicines or symptoms.
+        """
         old = self._live("follow_ups", follow_up_id)
+        if changes_only:
+            raw = {**self.follow_up_correction_values(follow_up_id), **raw}
         return self.record_follow_up(old["resident_id"], old["form"], raw,
                                      supersedes_id=follow_up_id, reason=reason)
+
+    def follow_up_correction_values(self, follow_up_id: str) -> dict[str, Any]:
+        """A stored visit as the start of its correction: every value, except the
+        classification and next date where they were the rules' proposal. Those are
+        proposed again from the corrected values; kept, the old proposal would stand as a
+        choice the doctor never made (and be refused as an override without a reason)."""
+        visit = self.follow_up(follow_up_id)
+        values = self.follow_up_values(follow_up_id)
+        if visit.classification == visit.proposed_classification:
+            values.pop("classification", None)
+            values.pop("stability", None)
+        if visit.next_visit_on == visit.proposed_next_on:
+            values.pop("next_visit_on", None)
+        if "classification" not in values and "next_visit_on" not in values:
+            values.pop("override_reason", None)  # nothing is overridden any more
+        return values
 
     def void_follow_up(self, follow_up_id: str, reason: str) -> None:
         """Withdraw a visit recorded by mistake (wrong person, never happened); kept as a
@@ -2151,7 +2176,10 @@ class Clinic:
         values = {k: getattr(visit, k) for k in followup.COLUMN_KEYS}
         values.update(visit.data)
         values.pop("correction_reason", None)
-        return {k: v for k, v in values.items() if k in followup.FIELD_BY_KEY}
+        # Only the fields of the visit's own form, and only those filled in: what comes back
+        # can be recorded again as it is (a correction starts from it).
+        return {k: v for k, v in values.items() if k in followup.FIELD_BY_KEY
+                and followup.FIELD_BY_KEY[k].applies_to(visit.form) and v is not None}
 
     def follow_up_register(self, village_id: str, as_of: dt.date | None = None
                            ) -> list[dict[str, Any]]:

@@ -58,6 +58,14 @@ def test_record_correct_and_list(register: Path, capsys) -> None:
     code, out, _ = run(capsys, "follow-up", "list", "张三", "--db", db, "--json")
     visits = json.loads(out)
     assert [(v["sbp"], v["supersedes_id"]) for v in visits] == [(130, visit["id"])]
+    # Only the --set fields changed: what was not retyped is kept (symptoms, medicines, the
+    # doctor), and the rules proposed the classification anew from the corrected pressure.
+    corrected = visits[0]
+    assert corrected["data"]["symptoms"] == ["头痛头晕"]
+    assert corrected["data"]["medicines"] == visit["data"]["medicines"]
+    assert corrected["doctor_id"] == visit["doctor_id"] is not None
+    assert corrected["classification"] == corrected["proposed_classification"] == "controlled"
+    assert corrected["override_reason"] == ""
 
 
 def test_bad_values_are_refused_in_chinese(register: Path, capsys) -> None:

@@ -250,6 +250,28 @@ def test_correction_keeps_the_old_version(clinic, patient):
     assert [s["sbp"] for s in clinic.follow_up_series(patient)] == [132]
 
 
+def test_correcting_only_the_changes_keeps_the_rest(clinic, patient):
+    """A correction of one value (the command line's --set) keeps every other field; the
+    rules' own choices are proposed anew, a doctor's override stays the doctor's."""
+    first = clinic.record_follow_up(patient, "hypertension", {
+        **HTN_FIELDS, "sbp": "182", "medicines": "硝苯地平缓释片 每日2次 每次10mg",
+        "symptoms": ["头痛头晕"]})
+    second = clinic.follow_up(clinic.correct_follow_up(
+        first, {"sbp": "132"}, reason="收缩压录错", changes_only=True))
+    assert (second.sbp, second.dbp, second.weight_kg, second.heart_rate) == (132, 84, 65, 72)
+    assert second.data["medicines"][0]["name"] == "硝苯地平缓释片"
+    assert second.data["symptoms"] == ["头痛头晕"]
+    assert second.classification == second.proposed_classification == "controlled"
+    # An override survives a correction of something else, with its reason.
+    third = clinic.follow_up(clinic.correct_follow_up(second.id, {
+        **clinic.follow_up_values(second.id), "sbp": "165", "dbp": "95",
+        "classification": "controlled", "override_reason": "白大衣高血压"}, reason="血压录错"))
+    fourth = clinic.follow_up(clinic.correct_follow_up(
+        third.id, {"heart_rate": "80"}, reason="心率录错", changes_only=True))
+    assert fourth.classification == "controlled" != fourth.proposed_classification
+    assert fourth.override_reason == "白大衣高血压" and fourth.heart_rate == 80
+
+
 def test_correcting_a_visit_does_not_count_itself_as_previous(clinic, patient):
     """A correction of an uncontrolled visit is judged against the visit before it, not itself."""
     first = clinic.record_follow_up(patient, "hypertension", {**HTN_FIELDS, "sbp": "165",

@@ -272,8 +272,12 @@ class FollowUpDialog(QDialog):
             if self.correcting:
                 values = self.clinic.follow_up_values(self.correcting)
                 doctor = values.get("doctor_id")
-                self._class_auto = False
-                self._next_auto = self.form in (followup.TB, followup.SMI)
+                # What the rules proposed and the doctor took follows the corrected values;
+                # what the doctor chose otherwise stays the doctor's.
+                kept = self.clinic.follow_up_correction_values(self.correcting)
+                self._class_auto = not ({"classification", "stability"} & kept.keys())
+                self._next_auto = self.form in (followup.TB, followup.SMI) or \
+                    "next_visit_on" not in kept
                 self.touched = set(self.fields)
             else:
                 draft = self.clinic.follow_up_draft(self.resident_id, self.form)
