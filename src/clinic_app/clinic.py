@@ -1819,6 +1819,9 @@ class Clinic:
             row = self._current_delivery(delivery_id)
             if row["kind"] == "delivery" and care_sql.current_refunds_of(store, delivery_id):
                 raise ClinicError("这次发药已有退药记录，请先作废退药记录")
+            if row["kind"] == "refund" and (problem := self._refund_cap_problem(
+                    self._get("deliveries", row["refund_of"]), row, 0, "作废这条退药")):
+                raise ValidationFailed({"free_fund_fen": problem})
             chain = [row]
             while chain[-1]["corrects_id"]:
                 chain.append(self._get("deliveries", chain[-1]["corrects_id"]))
@@ -1968,6 +1971,9 @@ class Clinic:
             # A split is given as the amounts returned to each payer; the row stores negatives.
             split = med.refund_split(paid, before, amount) if split is None else -split
             bad = med.refund_problems(split, paid, before, amount)
+            if corrects and (problem := self._refund_cap_problem(
+                    original, corrects, split.free_fund_fen, "更正退药")):
+                bad["free_fund_fen"] = problem
             if bad:
                 raise ValidationFailed(bad)
             row = {"box_id": original["box_id"], "resident_id": original["resident_id"],
@@ -1979,6 +1985,23 @@ class Clinic:
                    "corrects_id": corrects["id"] if corrects else None, "notes": reason,
                    "kind": "refund", "refund_of": original["id"]}
             return store.insert("deliveries", row)
+
+    def _refund_cap_problem(self, original: Mapping[str, Any], refund: Mapping[str, Any],
+                            fund_back_fen: int, action: str) -> str | None:
+        """Why changing a refund's fund share to `fund_back_fen` (negative, as stored; 0 when
+        the refund is withdrawn) cannot be saved: the fund would then have paid more than the
+        cap of the year the medicine was delivered in, because later deliveries used what the
+        refund had given back. None when it stays within the cap (or makes nothing worse)."""
+        day = dt.date.fromisoformat(original["delivered_on"])
+        balance = self.box_balance(original["resident_id"], day, exclude_id=refund["id"])
+        cap = balance.cap_fen
+        now = balance.used_fen + int(refund["free_fund_fen"])
+        after = balance.used_fen + fund_back_fen
+        if cap is None or after <= cap or after <= now:
+            return None
+        return (f"{action}后，{day.year}年免费慢病用药基金将支付 {med.yuan_text(after)}，超过"
+                f"年度限额 {med.yuan_text(cap)}（超出 {med.yuan_text(after - cap)}）：退回的额度"
+                f"已被之后的发药用掉。请先更正之后的发药，把超出部分改由医保或个人支付，再{action}。")
 
     # ------------------------------------------------------------------ follow-up forms (issue 5)
     # The national forms (domain/followup.py) recorded, proposed by the rules, corrected with

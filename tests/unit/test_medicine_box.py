@@ -192,6 +192,31 @@ def test_a_refund_blocks_correcting_its_delivery_and_can_itself_be_corrected(cli
     assert left(clinic, box, D(2026, 2, 4)) == 100000 - 7000
 
 
+def test_a_refund_whose_credit_was_spent_cannot_be_shrunk_or_voided_past_the_cap(
+        clinic, box) -> None:
+    """The 500 元 a refund gave back to the cap was spent again: making the refund smaller
+    (or withdrawing it) would have the fund pay more than 1,000 元 in the year. Refused with
+    the amounts until the later delivery is split; a change within the cap goes through."""
+    first = clinic.deliver(box["item"], quantity=10, unit_price_fen=10000,
+                           delivered_on=D(2026, 3, 1))  # the whole cap
+    refund = clinic.refund_delivery(first, 5, on=D(2026, 4, 1), reason="停药")
+    again = clinic.deliver(box["item"], quantity=5, unit_price_fen=10000,
+                           delivered_on=D(2026, 5, 1))  # the 500 back, spent
+    assert left(clinic, box, D(2026, 6, 1)) == 0
+    with pytest.raises(ValidationFailed, match=r"超出 400\.00 元") as refused:
+        clinic.correct_delivery(refund, reason="其实只退了1盒", quantity=1)
+    assert "请先更正之后的发药" in str(refused.value)
+    with pytest.raises(ValidationFailed, match=r"超出 500\.00 元"):
+        clinic.void_delivery(refund, "录错")
+    assert clinic.box_balance(box["resident"], D(2026, 6, 1)).used_fen == 100000
+    # Moved to the patient, the later delivery leaves room: now the refund can be corrected.
+    clinic.correct_delivery(again, reason="超出部分个人支付", free_fund_fen=10000,
+                            patient_fen=40000)
+    clinic.correct_delivery(refund, reason="其实只退了1盒", quantity=1)
+    # 1,000 delivered − 100 refunded + 100 of the later delivery: exactly the cap.
+    assert clinic.box_balance(box["resident"], D(2026, 6, 1)).used_fen == 100000
+
+
 def test_void_withdraws_a_delivery_with_its_versions(clinic, box) -> None:
     first = clinic.deliver(box["item"], quantity=10, unit_price_fen=1000,
                            delivered_on=D(2026, 2, 1))
