@@ -370,7 +370,6 @@ def cmd_import_roster(args: argparse.Namespace) -> int:
     return rejected
 
 
-RISK_LABELS = {0: "危急", 1: "需转诊", 2: "控制不满意", 3: "常规"}
 
 
 def cmd_overdue(args: argparse.Namespace) -> int:
@@ -386,18 +385,19 @@ def cmd_overdue(args: argparse.Namespace) -> int:
             print(f"已导出 {len(items)} 人到 {args.xlsx}", file=sys.stderr)
     if args.json:
         _print_json([{k: v for k, v in item.items() if k != "contact"} | {
-            "risk_label": RISK_LABELS[item["risk"]], "reason": work_list.reason(item),
+            "risk_label": work_list.risk_label(item), "reason": work_list.reason(item),
             "contact": item["contact"]["outcome"] if item.get("contact") else None}
             for item in items])
         return 0
     if not items:
         print("没有逾期或本周应随访的患者", file=sys.stderr)
     for item in items:
-        print(f"{RISK_LABELS[item['risk']]}\t{item['name']}\t{item['age']}岁\t"
+        print(f"{work_list.risk_label(item)}\t{item['name']}\t{item['age']}岁\t"
               f"{'、'.join(item['conditions'])}\t{work_list.when(item)}\t"
               f"{work_list.reason(item)}\t血压{item['last_bp'] or '-'}\t"
               f"血糖{item['last_glucose'] or '-'}\t"
-              f"{item['phone'] or '无电话'}\t{item['village']}{item['group_name']}")
+              f"{item['phone'] or '无电话'}\t{item['village']}{item['group_name']}"
+              + (f"\t{work_list.contact_text(item)}" if item.get("contact") else ""))
     return 0
 
 

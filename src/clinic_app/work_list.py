@@ -107,23 +107,55 @@ def bounds(profile: Profile, as_of: dt.date, window: int, include_later: bool = 
 
 
 # ------------------------------------------------------------------------------ one patient
+_MEASURED = ("hypertension", "diabetes")  # the forms that record BP and glucose
+
+
+def _readings(dues: Sequence[tuple[Any, ...]]) -> tuple[str, float | None]:
+    """(last BP text, last fasting glucose) from the latest hypertension / diabetes visits:
+    a later TB or mental-disorder visit records neither, and must not blank them."""
+    visits = [d[4] for d in dues if d[0] in _MEASURED and d[4] is not None]
+    bp = max((v for v in visits if v.sbp and v.dbp), key=lambda v: v.visit_date, default=None)
+    glucose = max((v for v in visits if v.fasting_glucose is not None),
+                  key=lambda v: v.visit_date, default=None)
+    return (f"{bp.sbp}/{bp.dbp}" if bp else "",
+            glucose.fasting_glucose if glucose else None)
+
+
 def _patient_items(profile: Profile, as_of: dt.date, horizon: dt.date, include_later: bool,
                    per_condition: bool, patient: Mapping[str, Any],
                    conditions: dict[str, dt.date | None], visits: Sequence[Any],
                    last: Any | None, village: str) -> list[dict[str, Any]]:
     """The rows of one patient: `visits` newest first (at least the latest two covering each
-    condition), `last` the latest visit of any form."""
+    condition), `last` the latest visit of any form.
+
+    One row per condition (the 随访 register), or one per patient (今日待办): there the
+    reason shown is the most urgent one, the one that sets the row's risk, and the date the
+    earliest any condition is due (one visit serves them all); when the earliest is another
+    condition's, its reason follows, so nothing due is hidden behind the urgent one.
+    """
     birth = _fromiso(patient["birth_date"]) if patient["birth_date"] else None
     since = _fromiso(patient["created_at"][:10])
     dues = schedule.due_tuples(profile, conditions, visits, birth, since)
     if not dues:
         return []
-    chosen = dues if per_condition else [min(dues, key=lambda d: (d[1], d[2]))]
+    if per_condition:
+        chosen = [(d, d, [d[0]]) for d in dues]
+    else:
+        urgent = min(dues, key=lambda d: (d[2], d[1]))
+        first = min(dues, key=lambda d: (d[1], d[2]))
+        # A combined visit judged both diseases at once: name every condition it set.
+        same = [d[0] for d in dues if (d[1], d[2], d[3]) == (urgent[1], urgent[2], urgent[3])]
+        chosen = [(urgent, first, same)]
     out = []
-    for condition, due_on, risk, rule, _ in chosen:
+    for (condition, _, risk, rule, own_last), (_, due_on, _, first_rule, _), due_for in chosen:
         # Referred (or emergency) patients stay listed until followed up.
         if not include_later and due_on > horizon and risk > schedule.RISK_REFERRAL:
             continue
+        if first_rule != rule:
+            first_label = codes.label(codes.CONDITIONS, chosen[0][1][0])
+            rule = f"{rule}；另{first_label}：{first_rule}"
+        bp, glucose = _readings(dues if not per_condition else [
+            d for d in dues if d[0] == condition and own_last is not None])
         out.append({
             "id": patient["id"], "name": patient["name"], "sex": patient["sex"],
             "age": ids.age_on(birth, as_of) if birth else None,
@@ -132,14 +164,14 @@ def _patient_items(profile: Profile, as_of: dt.date, horizon: dt.date, include_l
             "address": patient["address"] or "",
             "household_no": patient["household_no"] or "",
             "conditions": [codes.label(codes.CONDITIONS, c) for c in conditions],
-            "condition": condition, "due_on": due_on.isoformat(),
+            "condition": condition, "due_for": due_for, "due_on": due_on.isoformat(),
             "overdue_days": max(0, (as_of - due_on).days),
             "status": "overdue" if due_on < as_of else "due",
-            "risk": risk if per_condition else min(d[2] for d in dues),
-            "rule": rule,
-            "last_visit": last.visit_date.isoformat() if last else None,
-            "last_bp": f"{last.sbp}/{last.dbp}" if last and last.sbp and last.dbp else "",
-            "last_glucose": last.fasting_glucose if last else None,
+            "risk": risk, "rule": rule,
+            # The register's row: this condition's own last visit; the list's: any form.
+            "last_visit": (own_last.visit_date.isoformat() if own_last else None)
+            if per_condition else (last.visit_date.isoformat() if last else None),
+            "last_bp": bp, "last_glucose": glucose,
         })
     return out
 
@@ -257,6 +289,20 @@ def _work_items(store: Store, profile: Profile, as_of: dt.date, window: int,
 
 # ------------------------------------------------------------------------------ showing it
 RISK_LABELS = {0: "危急", 1: "需转诊", 2: "控制不满意", 3: "常规"}
+
+
+def risk_label(item: Mapping[str, Any]) -> str:
+    """The row's risk in words; a severe mental disorder is judged by stability, not control
+    (basically stable or unstable: 病情未稳定)."""
+    if item.get("condition") == "severe_mental" and item.get("risk") == schedule.RISK_UNCONTROLLED:
+        return "病情未稳定"
+    return RISK_LABELS.get(item.get("risk", schedule.RISK_ROUTINE), "")
+
+
+def due_for_text(item: Mapping[str, Any], names: Mapping[str, str] | None = None) -> str:
+    """The conditions the row's reason is about (a combined visit names both)."""
+    found = item.get("due_for") or [item.get("condition", "")]
+    return "、".join((names or {}).get(c) or codes.label(codes.CONDITIONS, c) for c in found)
 CONTACT_LABELS = {"called": "已电话", "visited": "已上门", "unreachable": "联系不上"}
 _AGREED = "医生约定的下次随访日期（规则建议："
 
@@ -297,7 +343,7 @@ def export_xlsx(path: Any, items: Sequence[Mapping[str, Any]], *, village: str,
 
     title = (f"{village} 今日待办（{as_of.isoformat()}，逾期和近期应随访 {len(items)} 人）"
              f"　政策配置：{profile_name}")
-    rows = ([RISK_LABELS[i["risk"]], reason(i), i["name"], i["sex"], i["age"],
+    rows = ([risk_label(i), reason(i), i["name"], i["sex"], i["age"],
              "、".join(i["conditions"]), when(i), i["due_on"], i["last_visit"] or "从未随访",
              i["last_bp"], i["last_glucose"], i["phone"], i["village"], i["group_name"],
              i["address"], i["household_no"], contact_text(i), i["rule"]] for i in items)

@@ -115,6 +115,11 @@ def _edge_cases(clinic: Clinic, village_id: str) -> dict[str, str]:
     p["emergency"] = _person(clinic, village_id, "危急", ("diabetes", D(2018, 1, 1)))
     _visit(clinic, p["emergency"], "diabetes", t - dt.timedelta(days=2), glucose=17.2,
            next_on=far)
+    # A combined visit with low glucose: the emergency is of both the diseases it judged.
+    p["combined_low"] = _person(clinic, village_id, "低血糖", ("hypertension", D(2018, 1, 1)),
+                                ("diabetes", D(2018, 1, 1)))
+    _visit(clinic, p["combined_low"], "combined", t - dt.timedelta(days=3), 158, 93, 3.7,
+           next_on=far)
     p["twice"] = _person(clinic, village_id, "两次不满意", ("hypertension", D(2018, 1, 1)))
     _visit(clinic, p["twice"], "hypertension", t - dt.timedelta(days=20), 152, 96,
            next_on=t - dt.timedelta(days=6), classification="uncontrolled")
@@ -224,12 +229,23 @@ def test_edge_cases_are_listed_as_the_rules_say(township: tuple[Clinic, dict]) -
     assert items[p["tb_intensive"]]["rule"].startswith("肺结核强化期")
     assert items[p["tb_continuation"]]["rule"].startswith("肺结核继续期")
     assert items[p["smi_unstable"]]["risk"] == schedule.RISK_UNCONTROLLED
+    assert work_list.risk_label(items[p["smi_unstable"]]) == "病情未稳定"  # not 控制不满意
+    low = items[p["combined_low"]]
+    assert low["risk"] == schedule.RISK_EMERGENCY and low["last_glucose"] == 3.7
+    assert work_list.due_for_text(low) == "高血压、2型糖尿病"
     assert items[p["complication"]]["risk"] == schedule.RISK_REFERRAL
     assert items[p["emergency"]]["risk"] == schedule.RISK_EMERGENCY
     assert "连续两次" in items[p["twice"]]["rule"]
     assert items[p["twice_mixed"]]["risk"] == schedule.RISK_REFERRAL
-    assert items[p["htn_tb"]]["condition"] == "tuberculosis"
-    assert items[p["htn_tb"]]["last_visit"] == str(FIXED_TODAY - dt.timedelta(days=8))
+    # HTN + TB: the row's reason is the one that sets its risk (BP not controlled), the date
+    # the earliest due (the TB visit, 10 days after the last), and the TB reason follows it.
+    htn_tb = items[p["htn_tb"]]
+    assert htn_tb["risk"] == schedule.RISK_UNCONTROLLED
+    assert (htn_tb["condition"], htn_tb["due_for"]) == ("hypertension", ["hypertension"])
+    assert htn_tb["due_on"] == str(FIXED_TODAY + dt.timedelta(days=2))
+    assert "另肺结核：肺结核强化期" in htn_tb["rule"]
+    assert htn_tb["last_visit"] == str(FIXED_TODAY - dt.timedelta(days=8))
+    assert htn_tb["last_bp"] == "150/92"  # from the BP visit, not blanked by the TB visits
     # Of two visits on one day the later-entered counts: 128/80, not the 190/100 before it.
     assert p["same_day"] not in items
     assert {d["last_bp"] for d in clinic.schedule_of(p["same_day"])} == {"128/80"}

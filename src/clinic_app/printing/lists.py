@@ -16,11 +16,11 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Spacer
 from reportlab.platypus.flowables import Flowable
 
+from clinic_app import work_list
 from clinic_app.printing import pdfdoc
 from clinic_app.printing.pdfdoc import Built, Styles, grid_table, para
 from clinic_app.progress import Progress
 
-RISK_LABELS = {0: "危急", 1: "需转诊", 2: "控制不满意", 3: "常规"}
 CONDITION_SHORT = {"hypertension": "高血压", "diabetes": "糖尿病", "tuberculosis": "肺结核",
                    "severe_mental": "严重精神障碍"}
 
@@ -51,10 +51,8 @@ def _row(index: int, item: Mapping[str, Any], st: Styles) -> list[Any]:
     readings = [f"血压 {item['last_bp']}" if item.get("last_bp") else "",
                 f"血糖 {item['last_glucose']}" if item.get("last_glucose") else ""]
     last_text = "\n".join([last, *[r for r in readings if r]])
-    risk = RISK_LABELS.get(item.get("risk", 3), "")
-    if item.get("condition") == "severe_mental" and item.get("risk") == 2:
-        risk = "病情不稳定"  # the mental-disorder rules judge stability, not control
-    due_for = CONDITION_SHORT.get(item.get("condition", ""), item.get("condition", ""))
+    risk = work_list.risk_label(item)
+    due_for = work_list.due_for_text(item, CONDITION_SHORT)
     hint = f"{risk}：{due_for}" + (f"\n{short_rule(item['rule'])}" if item.get("rule") else "")
     bold = st.cell_bold if item.get("risk", 3) <= 1 else st.cell
     return [para(index, st.cell), para(item.get("name", ""), st.cell_bold),

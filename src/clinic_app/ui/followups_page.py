@@ -35,10 +35,14 @@ from clinic_app.ui.followup_form import record_due_visit
 from clinic_app.ui.models import Column, RowsModel
 from clinic_app.ui.tasks import Task, run_task
 from clinic_app.ui.widgets import TableOrNote, fill_villages
+from clinic_app.work_list import risk_label
 
 SHOWS = {"all": "全部", "overdue": "已逾期", "week": "逾期或本周到期", "behind": "今年次数未达标"}
-RISK_LABELS = {schedule.RISK_EMERGENCY: "危急", schedule.RISK_REFERRAL: "需转诊",
-               schedule.RISK_UNCONTROLLED: "未控制", schedule.RISK_ROUTINE: ""}
+
+
+def _risk(row: dict[str, Any]) -> str:
+    """The row's risk as 今日待办 says it; routine rows say nothing (most of the register)."""
+    return "" if row["risk"] == schedule.RISK_ROUTINE else risk_label(row)
 
 
 def _visits_text(row: dict[str, Any]) -> str:
@@ -63,7 +67,7 @@ COLUMNS = [
     Column("上次随访", lambda r: r["last_visit"] or "从未随访"),
     Column("上次血压", lambda r: r["last_bp"]),
     Column("下次随访", _when),
-    Column("风险", lambda r: RISK_LABELS.get(r["risk"], "")),
+    Column("风险", _risk),
     Column("原因", lambda r: r["rule"], tooltip=lambda r: r["rule"]),
     Column("电话", lambda r: r["phone"] or "无电话"),
 ]

@@ -36,17 +36,17 @@ from clinic_app.ui.tasks import Task, run_task
 from clinic_app.ui.widgets import TableOrNote, fill_villages
 from clinic_app.work_list import (
     CONTACT_LABELS,
-    RISK_LABELS,
     contact_text,
     export_xlsx,
     reason,
+    risk_label,
     when,
 )
 
 RISK_COLOURS = {0: QColor("#ffd6d6"), 1: QColor("#ffe8cc"), 2: QColor("#fff7cc")}
 
 WORK_COLUMNS = [
-    Column("风险", lambda r: RISK_LABELS[r["risk"]], tooltip=lambda r: r["rule"]),
+    Column("风险", risk_label, tooltip=lambda r: r["rule"]),
     Column("姓名", lambda r: r["name"]),
     Column("年龄", lambda r: r["age"], align_right=True),
     Column("慢病", lambda r: "、".join(r["conditions"])),
