@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from clinic_app import __version__
-from clinic_app.clinic import Clinic, default_db_path
+from clinic_app.clinic import END_STATUSES, Clinic, default_db_path
 from clinic_app.domain import codes
 from clinic_app.domain.policy import (
     RULE_GROUPS,
@@ -186,6 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     _print_parsers(sub)  # printing (issue 7): see the printing section below
     _follow_up_parsers(sub)  # follow-up forms (issue 5): see that section below
     _contract_write_parsers(sub)  # sign/renew/end (issue 5): see that section below
+    _resident_parsers(sub)  # 死亡/迁出 and undoing it: see that section below
     return parser
 
 
@@ -1633,6 +1634,13 @@ def cmd_contract(args: argparse.Namespace) -> int:
             clinic.end_contract(args.contract_id, args.reason, args.on or today, args.note)
             row_id = args.contract_id
             message = f"已解约（{codes.CONTRACT_END_REASONS[args.reason]}）"
+            if args.reason in ("death", "moved"):
+                # The contract ends, the person stays 在册 (on every list) until the leaving is
+                # recorded itself, which would also have ended the contract.
+                status = "deceased" if args.reason == "death" else "moved"
+                contract = clinic.contract(args.contract_id)
+                message += (f"；此人仍在册，请同时登记人员变动：clinic-app resident leave "
+                            f"{contract.resident_id} --status {status} --db …")
         else:
             resident_id = _one_resident(clinic, args.resident)
             doctor_id = _doctor_by_name(clinic, args.doctor)["id"] if args.doctor else None
@@ -1648,6 +1656,51 @@ def cmd_contract(args: argparse.Namespace) -> int:
 
 COMMANDS.update({"contract": cmd_contract})
 # (end of contract writes)
+
+
+# ---------------------------------------------------------------------- 人员变动 (died, moved away)
+# What the household page's 迁出/死亡 does, for the county clerk's script: the resident leaves the
+# register (lists, work list, checkups due, reports) with the date, the contract in force ends
+# with the same reason, and the record and its history stay; `restore` undoes a mistake.
+def _resident_parsers(sub: Any) -> None:
+    resident = sub.add_parser("resident", help="人员变动：死亡、迁出（记录保留），或撤销误登记")
+    actions = resident.add_subparsers(dest="resident_command", parser_class=_Parser,
+                                      required=True)
+    leave = actions.add_parser("leave", help="登记死亡或迁出（签约随之解约，记录保留）")
+    _common(leave)
+    leave.add_argument("resident", help="姓名、拼音首字母、身份证号或档案 id（须唯一确定一人）")
+    leave.add_argument("--status", required=True, choices=END_STATUSES,
+                       help="deceased 死亡；moved 迁出")
+    leave.add_argument("--on", type=_date_arg, default=None, help="日期（默认今天）")
+    leave.add_argument("--reason", default="", help="说明，如：迁往银川市")
+    restore = actions.add_parser("restore", help="撤销误登记的死亡或迁出，恢复在册")
+    _common(restore)
+    restore.add_argument("resident", help="档案 id 或身份证号（见 resident leave 的输出）")
+    restore.add_argument("--reason", required=True, help="撤销原因，如：登记错人")
+
+
+def cmd_resident(args: argparse.Namespace) -> int:
+    with _open_existing(args) as clinic:
+        resident_id = _one_resident(clinic, args.resident)
+        person = clinic.resident(resident_id)
+        if args.resident_command == "leave":
+            warnings = clinic.end_residence(resident_id, args.status, args.on or clinic.today(),
+                                            args.reason)
+            message = f"已登记{codes.RESIDENT_STATUS[args.status]}：{person.name}"
+        else:
+            clinic.restore_residence(resident_id, args.reason)
+            warnings = ["签约不会随之恢复，如需服务请重新签约"]
+            message = f"已恢复在册：{person.name}"
+    if args.json:
+        _print_json({"id": resident_id, "action": args.resident_command,
+                     "warnings": warnings})
+    else:
+        print(message + "".join(f"\n注意：{w}" for w in warnings))
+    return 0
+
+
+COMMANDS.update({"resident": cmd_resident})
+# (end of 人员变动)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

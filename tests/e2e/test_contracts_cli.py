@@ -134,3 +134,27 @@ def test_errors_are_chinese_with_exit_codes(register: Path, tmp_path: Path, cli)
     assert usage.returncode == 2 and "命令用法错误" in usage.stderr
     date = cli("contracts", "expired", "--db", str(register), "--as-of", "2026/13/01")
     assert date.returncode == 2 and "日期格式应为" in date.stderr
+
+
+def test_a_death_leaves_the_register_and_its_contract_ends(register: Path, cli) -> None:
+    """`contract end --reason death` says the person is still 在册; `resident leave` takes them
+    off every list (and ends the contract with the same date); `restore` undoes a mistake."""
+    db = str(register)
+    contracts = json.loads(cli("contracts", "expiring", "--db", db, "--json").stdout)
+    (soon,) = [c for c in contracts if c["name"] == "快到期"]
+    ended = cli("contract", "end", soon["id"], "--db", db, "--reason", "death")
+    assert ended.returncode == 0, ended.stderr
+    assert "此人仍在册" in ended.stdout and "resident leave" in ended.stdout
+    left = cli("resident", "leave", "做得好", "--db", db, "--status", "deceased",
+               "--on", str(TODAY - dt.timedelta(days=1)), "--reason", "病故")
+    assert left.returncode == 0, left.stderr
+    assert "已登记死亡：做得好" in left.stdout and "签约已随之解约" in left.stdout
+    (found,) = json.loads(cli("search", "做得好", "--db", db, "--json").stdout)
+    assert (found["status"], found["contract_status"]) == ("deceased", "ended")
+    assert "做得好" not in cli("contracts", "fulfilment", "--db", db).stdout
+    resident_id = json.loads(cli("resident", "leave", "快到期", "--db", db, "--status", "moved",
+                                 "--json").stdout)["id"]
+    restored = cli("resident", "restore", resident_id, "--db", db, "--reason", "登记错人")
+    assert restored.returncode == 0 and "已恢复在册：快到期" in restored.stdout
+    wrong = cli("resident", "leave", "快到期", "--db", db, "--status", "died")
+    assert wrong.returncode != 0 and "deceased" in wrong.stderr
