@@ -2064,6 +2064,9 @@ class Clinic:
         for key, problem in followup.check(form, values, today=self.today(),
                                            birth=birth).items():
             problems.setdefault(key, problem)
+        for key, problem in self._form_fits_conditions(
+                resident_id, form, values["visit_date"], new=supersedes_id is None).items():
+            problems.setdefault(key, problem)
         if problems or values["visit_date"] is None:
             return values, problems, None
         previous = self._previous_visits(resident_id, form, values["visit_date"], supersedes_id)
@@ -2133,6 +2136,25 @@ class Clinic:
             if values.get("doctor_id"):
                 store.set_meta("last_doctor_id", values["doctor_id"])
             return new_id
+
+    def _form_fits_conditions(self, resident_id: str, form: str, visit_date: dt.date | None,
+                              *, new: bool) -> dict[str, str]:
+        """A new visit's form must be of a condition the resident has on the register (a
+        hypertension form for a diabetic-only patient is a slip), and no visit predates the
+        diagnosis of every condition its form covers (1990 for a 2023 diagnosis)."""
+        covers = schedule.FORM_CONDITIONS.get(form, ())
+        mine = {c.code: c for c in self.conditions(resident_id) if c.code in covers}
+        active = [code for code, c in mine.items() if c.status == "active"]
+        if new and not active:
+            names = "、".join(codes.label(codes.CONDITIONS, c) for c in covers)
+            return {"form": f"此人没有登记{names}，不能录入{followup.FORM_SHORT[form]}随访；"
+                            "确诊的请先在居民页添加慢病"}
+        diagnosed = [c.diagnosed_on for c in mine.values() if c.diagnosed_on]
+        if visit_date is not None and diagnosed and len(diagnosed) == len(mine) and \
+                visit_date < min(diagnosed):
+            return {"visit_date": f"随访日期 {visit_date} 早于确诊日期 {min(diagnosed)}，"
+                                  "请核对（确诊日期有误请先在居民页更正）"}
+        return {}
 
     def correct_follow_up(self, follow_up_id: str, raw: Mapping[str, Any], reason: str, *,
                           changes_only: bool = False) -> str:

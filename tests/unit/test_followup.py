@@ -69,6 +69,24 @@ def test_implausible_values_are_refused_with_the_range(clinic, patient, field, v
     assert clinic.follow_ups(patient) == []
 
 
+def test_a_visit_must_fit_the_patients_conditions(clinic, patient):
+    """Slips a register must catch: a diabetes form for a hypertension-only patient, a visit
+    years before the diagnosis, a date that does not exist (said once, not 日期日期)."""
+    with pytest.raises(ValidationFailed, match="没有登记2型糖尿病") as wrong:
+        clinic.record_follow_up(patient, "diabetes", {**HTN_FIELDS, "fasting_glucose": "6.1"})
+    assert "form" in wrong.value.fields
+    with pytest.raises(ValidationFailed, match="早于确诊日期 2020-01-01"):
+        clinic.record_follow_up(patient, "hypertension", {**HTN_FIELDS,
+                                                          "visit_date": "1990-01-01"})
+    with pytest.raises(ValidationFailed) as bad_day:
+        clinic.record_follow_up(patient, "hypertension", {**HTN_FIELDS,
+                                                          "visit_date": "2026-13-01"})
+    assert bad_day.value.fields["visit_date"] == "随访日期“2026-13-01”不存在"
+    # The combined form fits a patient with either of its diseases.
+    assert clinic.record_follow_up(patient, "combined", {**HTN_FIELDS,
+                                                         "fasting_glucose": "6.1"})
+
+
 def test_cross_field_checks(clinic, patient):
     _, problems, _ = clinic.check_follow_up(patient, "hypertension",
                                             {**HTN_FIELDS, "dbp": "140"})

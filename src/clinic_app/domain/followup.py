@@ -326,7 +326,10 @@ def parse_value(field: Field, raw: Any) -> Any:
         try:
             return parse_date(str(raw))
         except ValueError as exc:
-            raise ValueError(f"{field.label}{exc}") from None
+            text = str(exc)  # "日期“2026-13-01”不存在": said once after "随访日期"
+            if field.label.endswith("日期") and text.startswith("日期"):
+                text = text[len("日期"):]
+            raise ValueError(f"{field.label}{text}") from None
     if field.kind == "choice":
         items = dict(field.choice_items())
         if raw in items:
