@@ -1551,7 +1551,7 @@ def _contract_write_parsers(sub: Any) -> None:
     sign.add_argument("--package", required=True, help="服务包代码，见 policy show 的服务包")
     sign.add_argument("--start", type=_date_arg, default=None, help="开始日期（默认今天）")
     sign.add_argument("--agreement", default="", help="纸质协议编号")
-    renew = actions.add_parser("renew", help="续约：从原签约到期次日开始")
+    renew = actions.add_parser("renew", help="续约：从原签约到期次日开始（已到期的从今天开始）")
     _common(renew)
     renew.add_argument("contract_id", help="原签约的记录 id（见 contracts expiring --json）")
     renew.add_argument("--agreement", default="", help="新的纸质协议编号")

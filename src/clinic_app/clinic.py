@@ -959,8 +959,9 @@ class Clinic:
     def renew_contract(self, contract_id: str, *, team_id: str | None = None,
                        doctor_id: str | None = None, package_code: str | None = None,
                        agreement_no: str = "") -> str:
-        """续约: a new contract from the day after the old one ends, linked to it. Team,
-        doctor and package default to the old contract's."""
+        """续约: a new contract from the day after the old one ends (from today when it has
+        already lapsed: a contract is never signed in the past), linked to it. Team, doctor
+        and package default to the old contract's."""
         old = Contract.from_row(self._live("contracts", contract_id))
         assert old.end_on is not None
         if old.ended_on is not None:
@@ -968,7 +969,7 @@ class Clinic:
                                                 "如需继续服务请重新签约"})
         if (renewal := contract_sql.renewal_of(self.store, contract_id)) is not None:
             raise ValidationFailed({"contract": f"这份签约已续约（{renewal['start_on']} 起）"})
-        start_on = old.end_on + dt.timedelta(days=1)
+        start_on = self.renewal_start(old)
         code = package_code or old.package_code
         if self.profile.package(code, start_on) is None and package_code is None:
             raise ValidationFailed({"package_code": f"原服务包 {code} 已不在当前政策配置中，"
@@ -978,6 +979,11 @@ class Clinic:
         return self.sign_contract(old.resident_id, team_id=team_id, doctor_id=doctor_id,
                                   package_code=code, start_on=start_on,
                                   agreement_no=agreement_no, renewed_from_id=contract_id)
+
+    def renewal_start(self, old: Contract) -> dt.date:
+        """The day a renewal of `old` starts: the day after it ends, or today if it lapsed."""
+        assert old.end_on is not None
+        return max(old.end_on + dt.timedelta(days=1), self.today())
 
     def end_contract(self, contract_id: str, reason: str, on: dt.date, note: str = "") -> None:
         """解约 (death, moved, refused, other) from a date; a renewal signed in advance is

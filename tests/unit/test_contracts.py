@@ -161,6 +161,20 @@ def test_renew_starts_the_day_after_the_old_contract_ends(clinic: Clinic, villag
         clinic.renew_contract(old)
 
 
+def test_renewing_a_lapsed_contract_starts_today(clinic: Clinic, village: Village,
+                                                 team: str, doctor: str) -> None:
+    """A contract that ran out last year is renewed from today: a renewal from the day after
+    it ended would be a contract for the past, over before it was signed."""
+    family = make_household(clinic, village.village_id, head="李四")
+    old = clinic.sign_contract(family.head_id, team_id=team, doctor_id=doctor,
+                               package_code="basic", start_on=dt.date(2024, 7, 1))
+    assert [r["name"] for r in clinic.expired_contracts(FIXED_TODAY)] == ["李四"]
+    renewal = clinic.contract(clinic.renew_contract(old))
+    assert (renewal.start_on, renewal.signed_on) == (FIXED_TODAY, FIXED_TODAY)
+    assert renewal.end_on == dt.date(2027, 11, 22) and renewal.renewed_from_id == old
+    assert clinic.expired_contracts(FIXED_TODAY) == []
+
+
 def test_end_contract_with_reason_and_date(clinic: Clinic, village: Village,
                                            doctor: str) -> None:
     family = make_household(clinic, village.village_id, head="张三")

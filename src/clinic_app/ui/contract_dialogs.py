@@ -214,8 +214,7 @@ class SignDialog(_FormDialog):
         who.setFont(font)
 
         if renew is not None:
-            assert renew.end_on is not None
-            start = renew.end_on + dt.timedelta(days=1)
+            start = clinic.renewal_start(renew)
             team_id, doctor_id = renew.team_id, renew.doctor_id
         else:
             start = today
@@ -299,7 +298,10 @@ class SignDialog(_FormDialog):
         self.package_info.setText(services_text(package.services, 3) if package else "")
         if start is not None:
             months = self.clinic.profile.rule("contract.term_months", start)
-            renewal = "；续约自原签约到期次日起" if self.renew is not None else ""
+            renewal = ""
+            if self.renew is not None:
+                lapsed = start != self.renew.end_on + dt.timedelta(days=1)
+                renewal = "；原签约已到期，续约自今天起" if lapsed else "；续约自原签约到期次日起"
             self.term_info.setText(f"到期日 {self.clinic.contract_end_on(start)}"
                                    f"（签约周期 {months.value if months else '?'} 个月"
                                    f"{renewal}）")
