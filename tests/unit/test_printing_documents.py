@@ -29,6 +29,7 @@ from clinic_app.domain import followup
 from clinic_app.printing import (
     NothingToPrint,
     checkup_report_pdf,
+    contact_cards_pdf,
     follow_up_forms_pdf,
     household_cards_pdf,
     monthly_report_pdf,
@@ -161,6 +162,30 @@ def test_household_card_says_a_lapsed_contract_lapsed(tmp_path: Path) -> None:
     assert f"签约已于{end_on}到期请续约" in text
     assert text.count("未签约") == 1  # the spouse, who never signed
     assert "孙立平" not in text and "13900000009" not in text
+
+
+def test_cards_speak_for_the_contract_that_matters(tmp_path: Path) -> None:
+    """A refused renewal is 已解约 on the cards (not the older contract's 到期，请续约); a
+    renewal signed early does not hide the contract in force today."""
+    clinic = open_clinic(tmp_path / "ended.db")
+    village = make_village(clinic)
+    family = make_household(clinic, village.village_id, "001", head="赵长顺",
+                            members=(("钱桂芝", "配偶", "女"),))
+    doctor = make_doctor(clinic, "孙立平", "13900000009")
+    first = sign(clinic, family.head_id, doctor, start=FIXED_TODAY - dt.timedelta(days=400))
+    renewal = clinic.renew_contract(first)
+    clinic.end_contract(renewal, "refused", FIXED_TODAY)
+    current = sign(clinic, family.member_ids[0], doctor,
+                   start=FIXED_TODAY - dt.timedelta(days=360))
+    clinic.renew_contract(current)  # signed early: starts in five days
+    text = "".join(texts(household_cards_pdf(clinic, household_ids=[family.household_id]).pdf))
+    assert f"已于{FIXED_TODAY}解约本人拒绝" in text and "请续约" not in text
+    assert clinic.contract(current).start_on.isoformat() in text  # the term in force
+    out = contact_cards_pdf(clinic, household_ids=[family.household_id])
+    clinic.close()
+    assert [(s.name, s.code) for s in out.skipped] == [("赵长顺", "ended")]
+    assert "解约（本人拒绝）" in out.skipped[0].reason
+    assert [i.label for i in out.items] == ["钱桂芝"]
 
 
 def test_household_card_on_a5(register: Register) -> None:

@@ -13,7 +13,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +62,14 @@ def services_text(services: Iterable[dict[str, Any]]) -> tuple[str, ...]:
         times = item.get("times") or 0
         out.append(f"{name}{times}次/年" if times else name)
     return tuple(out)
+
+
+def _ended(contract: Mapping[str, Any], today: dt.date) -> bool:
+    return bool(contract.get("ended_on")) and contract["ended_on"] <= today.isoformat()
+
+
+def _end_reason(contract: Mapping[str, Any]) -> str:
+    return codes.label(codes.CONTRACT_END_REASONS, contract.get("end_reason") or "other")
 
 
 def _term(start: str | None, end: str | None) -> str:
@@ -138,6 +146,10 @@ def contact_cards(clinic: Clinic, resident_ids: Sequence[str]
             continue
         if not row["contract_id"]:
             skipped.append(Skipped(row["id"], row["name"], "未签约，请先签约", "unsigned"))
+            continue
+        if _ended(row, today):
+            skipped.append(Skipped(row["id"], row["name"], f"签约已于 {row['ended_on']} 解约"
+                                   f"（{_end_reason(row)}）", "ended"))
             continue
         if row["end_on"] < today.isoformat():
             skipped.append(Skipped(row["id"], row["name"],
@@ -307,7 +319,10 @@ def household_cards(clinic: Clinic, household_ids: Sequence[str]
         for person in people:
             contract = contract_of.get(person["id"]) or {}
             term = _term(contract.get("start_on"), contract.get("end_on"))
-            if contract.get("contract_id") and contract["end_on"] < today.isoformat():
+            if contract.get("contract_id") and _ended(contract, today):
+                term = f"已于 {contract['ended_on']} 解约\n{_end_reason(contract)}"
+                contract = {}
+            elif contract.get("contract_id") and contract["end_on"] < today.isoformat():
                 # An expired contract promises nothing any more, but the household must read
                 # that it lapsed and can be renewed, not that it was never signed.
                 term = f"签约已于 {contract['end_on']} 到期\n请续约"

@@ -93,6 +93,7 @@ class NothingToPrint(ClinicError):
 
 
 SKIP_LABELS = {"inactive": "已不在册", "unsigned": "未签约", "expired": "签约已到期未续约",
+               "ended": "已解约",
                "missing": "找不到", "empty": "没有在册成员", "glyphs": "含生僻字",
                "no_checkup": "没有体检记录"}
 

@@ -101,10 +101,11 @@ def household_ids(store: Store, *, village_id: str | None = None,
 
 def contact_card_rows(store: Store, resident_ids: Sequence[str], on: str
                       ) -> list[dict[str, Any]]:
-    """Per resident: identity, village, and the current contract with its doctor and team.
-
-    The current contract is the latest (by start) not ended on or before `on`; its term may
-    still have run out — the caller decides what an expired contract means for a card.
+    """Per resident: identity, village, and the contract that speaks for them, with its
+    doctor and team: the one in force on `on`; else one signed to start later; else the
+    latest by start, expired or ended — the caller says on the card what that means. (Leaving
+    ended ones out brought back an older contract: a card advised renewing it when the
+    resident had refused the renewal.)
     """
     out: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(resident_ids):
@@ -112,18 +113,22 @@ def contact_card_rows(store: Store, resident_ids: Sequence[str], on: str
             SELECT r.id, r.name, r.sex, r.birth_date, r.status, r.deleted, r.household_id,
                    h.household_no, h.group_name, h.address, v.id AS village_id,
                    v.name AS village, k.id AS contract_id, k.package_code, k.services,
-                   k.start_on, k.end_on, k.profile_id, d.name AS doctor,
+                   k.start_on, k.end_on, k.ended_on, k.end_reason, k.profile_id,
+                   d.name AS doctor,
                    d.phone AS doctor_phone, t.name AS team, t.phone AS team_phone
             FROM residents r
             LEFT JOIN households h ON h.id = r.household_id
             LEFT JOIN places v ON v.id = h.village_id
             LEFT JOIN contracts k ON k.id = (
                 SELECT c.id FROM contracts c WHERE c.resident_id = r.id AND c.deleted = 0
-                  AND (c.ended_on IS NULL OR c.ended_on > ?)
-                ORDER BY c.start_on DESC, c.created_at DESC LIMIT 1)
+                ORDER BY CASE WHEN c.ended_on IS NOT NULL AND c.ended_on <= :on THEN 2
+                              WHEN c.start_on <= :on AND c.end_on >= :on THEN 0
+                              WHEN c.start_on > :on THEN 1 ELSE 2 END,
+                         c.start_on DESC, c.created_at DESC LIMIT 1)
             LEFT JOIN doctors d ON d.id = k.doctor_id
             LEFT JOIN teams t ON t.id = k.team_id
-            WHERE r.id IN ({_marks(chunk)})""", [on, *chunk]):
+            WHERE r.id IN ({', '.join(f':r{i}' for i in range(len(chunk)))})""",
+                {"on": on, **{f"r{i}": rid for i, rid in enumerate(chunk)}}):
             out[row["id"]] = row
     return [out[rid] for rid in resident_ids if rid in out]
 
