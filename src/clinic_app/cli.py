@@ -251,6 +251,10 @@ def _require_db(db: Path | None) -> None:
     """A mistyped --db must not silently create an empty register."""
     if db is not None and not Path(db).exists():
         raise ClinicError(f"数据库文件不存在：{db}（请检查路径）")
+    if db is not None and Path(db).is_file() and Path(db).stat().st_size == 0:
+        # An empty file (a failed copy, a file made by mistake) is not a register either.
+        raise ClinicError(f"数据库文件是空的（0 字节）：{db}，不是诊所数据库；"
+                          "请检查是否拷贝完整，或换成正确的文件")
 
 
 def _open_existing(args: argparse.Namespace) -> Clinic:

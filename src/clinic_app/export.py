@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +21,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from clinic_app.errors import ClinicError
+from clinic_app.fileio import write_file
 
 
 @dataclass(frozen=True)
@@ -96,20 +94,7 @@ def write_xlsx(path: Path | str, sheet_name: str, headers: Sequence[str],
         sheet.column_dimensions[get_column_letter(column)].width = width
     sheet.freeze_panes = f"A{header_row + 1}"
     sheet.print_title_rows = f"{header_row}:{header_row}"  # the header on every printed page
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(suffix=".xlsx", dir=target.parent)
-        os.close(fd)
-        try:
-            book.save(temp)
-            os.replace(temp, target)
-        finally:
-            if os.path.exists(temp):
-                os.unlink(temp)
-    except PermissionError:
-        raise ClinicError(f"无法写入 {target}：文件可能正在 Excel 中打开，请关闭后重试") from None
-    except OSError as exc:
-        raise ClinicError(f"无法写入 {target}：{exc.strerror or exc}") from None
+    write_file(target, book.save)
     return count
 
 

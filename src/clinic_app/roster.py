@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Any
 
 from stdnum.cn import ric
 
+from clinic_app import fileio
 from clinic_app.domain import codes, ids, pinyin, validate
 from clinic_app.errors import ClinicError
 from clinic_app.progress import Progress, SilentProgress
@@ -787,7 +788,7 @@ def _read_csv(path: Path, progress: Progress, limit: int | None) -> _Table:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ClinicError(f"无法读取 {path.name}：{exc.strerror or exc}") from None
+        raise ClinicError(f"无法读取 {path.name}：{fileio.reason(exc)}") from None
     text, encoding = _decode(data)
     sample = text[:8192]
     delimiter = "\t" if sample.count("\t") > sample.count(",") else ","

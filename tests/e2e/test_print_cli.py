@@ -113,3 +113,14 @@ def test_a_mistyped_db_is_refused_not_created(tmp_path: Path,
                  str(tmp_path / "x.pdf")]) == 1
     assert "不存在" in capsys.readouterr().err
     assert not (tmp_path / "nope.db").exists()
+
+
+def test_an_empty_db_file_or_an_unwritable_out_is_said_in_chinese(
+        township: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    assert main(["overdue", "--db", str(empty)]) == 1
+    assert "数据库文件是空的（0 字节）" in capsys.readouterr().err
+    assert empty.stat().st_size == 0  # not turned into a new, empty register
+    assert main(["print", "visit-list", "--db", str(township), "--out", str(tmp_path)]) == 1
+    assert "这是一个文件夹，请在后面写上文件名" in capsys.readouterr().err

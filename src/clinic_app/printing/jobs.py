@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from clinic_app.domain import followup
 from clinic_app.errors import ClinicError
+from clinic_app.fileio import write_bytes
 from clinic_app.printing import contact_card, content, fonts, forms, household, lists, report
 from clinic_app.printing.content import CONTACT_CARD, HOUSEHOLD_CARD, Skipped
 from clinic_app.printing.fonts import GlyphProblem, MissingGlyphs
@@ -61,12 +62,8 @@ class PrintOutput:
     placements: list[contact_card.Placement] = field(default_factory=list)  # contact cards
 
     def save(self, path: Path | str) -> Path:
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temp = target.with_name(target.name + ".part")
-        temp.write_bytes(self.pdf)
-        temp.replace(target)  # a half-written PDF never takes the real name
-        return target
+        """Write the PDF (a half-written one never takes the real name; why not, in Chinese)."""
+        return write_bytes(path, self.pdf)
 
     def record(self, clinic: Clinic) -> str:
         """Record this print in print_log; returns the job id (for reprinting)."""

@@ -796,8 +796,8 @@ class PrintPage(QWidget):
                 return None
         try:
             saved = output.save(path)
-        except OSError as exc:
-            QMessageBox.warning(self, "保存失败", f"不能保存到 {path}：{exc.strerror or exc}")
+        except ClinicError as exc:  # the reason in Chinese (fileio)
+            QMessageBox.warning(self, "保存失败", str(exc))
             return None
         job_id = self._record(output, f"PDF {saved.name}")
         self.message.emit(f"已保存 {saved}" + ("，已记入打印记录" if job_id else ""))
