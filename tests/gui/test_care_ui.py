@@ -165,8 +165,18 @@ def test_delivery_over_the_cap_is_split_then_refunded(window: MainWindow, qtbot,
     # Pre-filled as a doctor would split it: the 100 元 left from the fund, the rest personal.
     assert (dialog.fund_edit.text(), dialog.patient_edit.text()) == ("100.00", "85.00")
     assert dialog.save_button.isEnabled()
-    # A fund share typed over what is left is refused on the spot, and 按余额拆分 fixes it.
+    # ... and said, never silently: the patient is asked to pay what the fund cannot.
+    assert "其余 85.00 元记为个人支付" in dialog.problem_label.text()
+    dialog.quantity.setValue(900)  # a slip: 900 boxes
+    assert "请核对数量：这次发药约够" in dialog.problem_label.text()
+    assert dialog.save_button.isEnabled()  # said, not refused
+    dialog.quantity.setValue(10)
+    assert "请核对数量" not in dialog.problem_label.text()
+    # A fund share typed over what is left: the patient's share follows it, and the cap
+    # refuses it on the spot (not a sum that does not add up); 按余额拆分 fixes it.
     _type(qtbot, dialog.fund_edit, "185.00")
+    assert dialog.patient_edit.text() == "0.00"
+    assert "超出 85.00 元" in dialog.problem_label.text()
     _type(qtbot, dialog.patient_edit, "0")
     assert "超出 85.00 元" in dialog.problem_label.text()
     assert not dialog.save_button.isEnabled()

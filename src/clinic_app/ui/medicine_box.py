@@ -46,6 +46,7 @@ from clinic_app.ui.widgets import ERROR_STYLE, OK_STYLE, TableOrNote
 
 BAD_FIELD = "border: 1px solid #b00020; background: #fff4f4;"
 LOW_STYLE = "color: #b45309; font-weight: bold;"
+LONG_SUPPLY_DAYS = 180  # a delivery lasting longer is probably a typing slip (100 boxes)
 UNITS = ("盒", "瓶", "支", "袋", "板")
 GREY = QColor("#9e9e9e")
 OUT_COLOUR = QColor("#ffd6d6")
@@ -446,7 +447,8 @@ class DeliveryDialog(QDialog):
         # doctor would write (fund up to what is left, patient the rest), and the unit price
         # follows the last delivery of the chosen medicine.
         self._fund_auto = self._patient_auto = self._price_auto = correcting is None
-        self.setWindowTitle("更正发药记录" if correcting else f"发药 — {view.resident_name}")
+        self.setWindowTitle(f"更正发药记录 — {view.resident_name}" if correcting
+                            else f"发药 — {view.resident_name}")
         self.setObjectName("deliveryDialog")
 
         self.balance_label = QLabel()
@@ -663,6 +665,7 @@ class DeliveryDialog(QDialog):
         self.total_label.setText(f"{yuan_text(total)}（{self.quantity.value()} × "
                                  f"{yuan(price)}）")
         item_id = self.item_combo.currentData()
+        notes: list[str] = []  # saved as they are, but the doctor should read them
         if self._fund_auto and self._patient_auto and item_id is not None and \
                 "unit_price_fen" not in problems and "insurance_fen" not in problems:
             # The fund pays what is left of the cap (0 when nothing is), the patient the rest.
@@ -674,6 +677,18 @@ class DeliveryDialog(QDialog):
             self.patient_edit.setText(yuan(rest - fund))
             values["free_fund_fen"], values["patient_fen"] = fund, rest - fund
             problems.pop("free_fund_fen", None)
+            problems.pop("patient_fen", None)
+            if rest > fund and balance.rule.available:
+                # Never silently: the patient is asked to pay what the fund cannot.
+                notes.append(f"免费用药基金这次只能支付 {yuan(fund)} 元，其余 "
+                             f"{yuan(rest - fund)} 元记为个人支付；由医保或其他方式支付的，"
+                             "请改上面的金额。")
+        elif self._patient_auto and not self._fund_auto and not problems.keys() & {
+                "insurance_fen", "free_fund_fen", "unit_price_fen"}:
+            # The fund typed by hand: the patient pays what is left (the cap is checked below).
+            patient = max(0, total - values["insurance_fen"] - values["free_fund_fen"])
+            self.patient_edit.setText(yuan(patient))
+            values["patient_fen"] = patient
             problems.pop("patient_fen", None)
         elif self._fund_auto and "insurance_fen" not in problems and \
                 "patient_fen" not in problems:
@@ -718,15 +733,27 @@ class DeliveryDialog(QDialog):
             if total and not values["insurance_fen"] and share:
                 # Insurance is typed from the settlement slip; a forgotten one would put the
                 # whole cost on the patient. Allowed (some purchases aren't covered), but said.
+                notes.append(f"请核对：医保支付为 0，上次这种药医保支付了 {share}%；"
+                             f"照此保存则个人支付 {yuan(values['patient_fen'])} 元。")
+            days = self._days_supplied(item_id)
+            if days is not None and days > LONG_SUPPLY_DAYS:
+                notes.append(f"请核对数量：这次发药约够 {days} 天（超过半年）。")
+            if notes:
                 self.problem_label.setStyleSheet(LOW_STYLE)
-                self.problem_label.setText(
-                    f"请核对：医保支付为 0，上次这种药医保支付了 {share}%；"
-                    f"照此保存则个人支付 {yuan(values['patient_fen'])} 元。<br>{text}")
+                self.problem_label.setText("<br>".join([*map(html.escape, notes), text]))
             else:
                 self.problem_label.setStyleSheet(OK_STYLE)
                 self.problem_label.setText(text)
         self.save_button.setEnabled(not problems)
         return problems
+
+    def _days_supplied(self, item_id: str | None) -> int | None:
+        """How many days this delivery lasts at the item's dose (None when not known)."""
+        entry = next((e for e in self.view.items if e["item"].id == item_id), None)
+        item = entry["item"] if entry else None
+        if item is None or not item.units_per_day or item.units_per_day <= 0:
+            return None
+        return int(self.quantity.value() * (item.pack_size or 1) / item.units_per_day)
 
     def apply_split(self) -> None:
         """Fund up to what is left of the cap (and the top-up share), the patient the rest."""
