@@ -22,7 +22,7 @@ from typing import Any
 from faker.providers.person.zh_CN import Provider as PersonData
 
 from clinic_app.clinic import Clinic, add_months
-from clinic_app.domain import ids, schedule
+from clinic_app.domain import followup, ids, schedule
 from clinic_app.progress import Progress, SilentProgress
 from clinic_app.storage import queries
 from clinic_app.storage.db import write_transaction
@@ -269,7 +269,10 @@ def _village(clinic: Clinic, store: Store, gen: _Gen, township: str, name: str, 
     store.insert_many("residents", residents)
     queries.replace_search_keys(store, search_rows)
     store.insert_many("conditions", conditions)
-    _contracts_and_services(store, gen, profile, residents, patients, doctors, team)
+    diagnosed_on = {(c["resident_id"], c["code"]): dt.date.fromisoformat(c["diagnosed_on"])
+                    for c in conditions}
+    _contracts_and_services(store, gen, profile, residents, patients, doctors, team,
+                            diagnosed_on)
     return len(residents), len(households)
 
 
@@ -289,13 +292,17 @@ _DEMO_MEDICINES: dict[str, list[dict[str, Any]]] = {
 }
 
 
-def _tb_or_smi_visits(gen: _Gen, profile: Any, rid: str, condition: str, doctor: str
-                      ) -> list[dict[str, Any]]:
-    """Visits of a TB or severe-mental-disorder patient at the intervals the rules give."""
+def _tb_or_smi_visits(gen: _Gen, profile: Any, rid: str, condition: str, doctor: str,
+                      diagnosed: dt.date) -> list[dict[str, Any]]:
+    """Visits of a TB or severe-mental-disorder patient at the intervals the rules give: TB
+    from the start of treatment (the diagnosis), intensive for two months and then the
+    continuation phase, each visit recording its phase and treatment month as a doctor would."""
     rng, today = gen.rng, gen.today
     out = []
-    day = today - dt.timedelta(days=rng.randint(90, 200) if condition == "tuberculosis"
-                               else rng.randint(330, 380))
+    if condition == "tuberculosis":
+        day = diagnosed + dt.timedelta(days=rng.randint(0, 5))
+    else:
+        day = max(diagnosed, today - dt.timedelta(days=rng.randint(330, 380)))
     stop = today - dt.timedelta(days=rng.randint(60, 120) if rng.random() < 0.1 else 0)
     while day <= stop:
         data: dict[str, Any] = {}
@@ -303,8 +310,11 @@ def _tb_or_smi_visits(gen: _Gen, profile: Any, rid: str, condition: str, doctor:
             data["stability"] = rng.choices(("stable", "basically_stable", "unstable"),
                                             (80, 15, 5))[0]
             data["risk_level"] = 0 if data["stability"] == "stable" else rng.randint(1, 3)
+        else:
+            data["tb_phase"] = schedule.tb_phase(None, diagnosed, day)
+            data["treatment_month"] = followup.treatment_month(day, diagnosed, None, None)
         visit = schedule.Visit(day, condition, data=data)
-        (due,) = schedule.due_dates(profile, {condition: None}, [visit], None, day)
+        (due,) = schedule.due_dates(profile, {condition: diagnosed}, [visit], None, day)
         out.append({
             "resident_id": rid, "form": condition, "visit_date": day.isoformat(),
             "method": rng.choice(("home", "clinic")), "doctor_id": doctor, "sbp": None,
@@ -318,7 +328,8 @@ def _tb_or_smi_visits(gen: _Gen, profile: Any, rid: str, condition: str, doctor:
 
 def _contracts_and_services(store: Store, gen: _Gen, profile: Any, residents: list[dict[str, Any]],
                             patients: list[tuple[str, dict[str, Any], list[str]]],
-                            doctors: list[str], team: str) -> None:
+                            doctors: list[str], team: str,
+                            diagnosed_on: dict[tuple[str, str], dt.date]) -> None:
     rng = gen.rng
     today = gen.today
     term = profile.value("contract.term_months", today)
@@ -345,13 +356,22 @@ def _contracts_and_services(store: Store, gen: _Gen, profile: Any, residents: li
     for contract in contracts:
         start = dt.date.fromisoformat(contract["start_on"])
         span = (min(today, dt.date.fromisoformat(contract["end_on"])) - start).days
-        for code, chance in (("health_education", 0.7), ("consultation", 0.3)):
-            if span > 0 and rng.random() < chance:
-                on = start + dt.timedelta(days=rng.randint(0, span))
-                services.append({"resident_id": contract["resident_id"], "service_code": code,
-                                 "service_on": on.isoformat(),
-                                 "doctor_id": contract["doctor_id"], "method": "home",
-                                 "note": "演示数据"})
+        if span <= 0:
+            continue
+        # Health education as the package promises it, pro rata of the term so far: most
+        # doctors keep up, some fall one or two short (履约 shows both); consultations on demand.
+        times = next((s["times"] or 0 for s in contract["services"]
+                      if s["code"] == "health_education"), 0)
+        due = round(times * span / 365)
+        given = due if rng.random() < 0.75 else max(0, due - rng.randint(1, 2))
+        days = [rng.randint(0, span) for _ in range(given)]
+        days += [rng.randint(0, span) for _ in range(rng.random() < 0.3)]
+        for n, offset in enumerate(days):
+            code = "health_education" if n < given else "consultation"
+            services.append({"resident_id": contract["resident_id"], "service_code": code,
+                             "service_on": (start + dt.timedelta(days=offset)).isoformat(),
+                             "doctor_id": contract["doctor_id"], "method": "home",
+                             "note": "演示数据"})
     store.insert_many("service_records", services)
 
     visits = []
@@ -413,7 +433,8 @@ def _contracts_and_services(store: Store, gen: _Gen, profile: Any, residents: li
                                           classification=verdict.classification)
                 day = verdict.next_on + dt.timedelta(days=rng.randint(-3, 4))
         for condition in (c for c in chronic if c in ("tuberculosis", "severe_mental")):
-            visits.extend(_tb_or_smi_visits(gen, profile, rid, condition, doctor))
+            visits.extend(_tb_or_smi_visits(gen, profile, rid, condition, doctor,
+                                            diagnosed_on[(rid, condition)]))
         if forms:
             box = new_id()
             boxes.append({"id": box, "resident_id": rid,
@@ -423,10 +444,12 @@ def _contracts_and_services(store: Store, gen: _Gen, profile: Any, residents: li
                 item = new_id()
                 items.append({"id": item, "box_id": box, "medicine": medicine,
                               "strength": strength, "dose": dose, "condition_code": condition,
-                              "units_per_day": 1.0})
-                for month in range(0, 12, 2):
-                    on = today - dt.timedelta(days=360 - month * 30 + rng.randint(0, 5))
-                    quantity = rng.randint(1, 3)
+                              "units_per_day": 1.0, "pack_size": 28})
+                # Two boxes of 28 every eight weeks or so, the last one within the last weeks;
+                # some boxes missed their last delivery and have run out (药快用完).
+                for k in range(7 if rng.random() < 0.85 else 6):
+                    on = today - dt.timedelta(days=max(0, 360 - k * 58 - rng.randint(0, 5)))
+                    quantity = rng.choice((2, 2, 2, 3))
                     total = quantity * price
                     insurance = total * 60 // 100
                     # The free-medicine fund pays only where the profile has one, for the
