@@ -1447,6 +1447,7 @@ def _visit_json(visit: Any) -> dict[str, Any]:
 
 
 def cmd_follow_up(args: argparse.Namespace) -> int:
+    from clinic_app import work_list
     from clinic_app.domain import followup
 
     if args.follow_up_command == "fields":
@@ -1475,8 +1476,11 @@ def cmd_follow_up(args: argparse.Namespace) -> int:
                 done = clinic.mark_contact(resident_id, args.outcome, args.note, doctor_id)
                 result = {"resident_id": resident_id, "outcome": args.outcome,
                           "change": done.change}
-                text = {"unchanged": "今天已记录过，未重复记录",
-                        "updated": "已改为今天的新记录"}.get(done.change, "已记录")
+                now = work_list.CONTACT_LABELS.get(args.outcome, args.outcome)
+                before = work_list.CONTACT_LABELS.get(done.before or "", done.before or "")
+                text = {"unchanged": f"今天已记为{now}，未重复记录",
+                        "updated": f"已把今天的记录从{before}改为{now}"}.get(
+                            done.change, f"已记录：{now}")
         if args.json:
             _print_json(result)
         else:

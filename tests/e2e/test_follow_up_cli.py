@@ -152,7 +152,10 @@ def test_teams_doctors_marks_and_void_from_the_command_line(register: Path, caps
     assert code == 0 and "已记录" in out, err
     code, out, _ = run(capsys, "follow-up", "mark", "张三", "--db", db, "--outcome", "called",
                        "--doctor", "李春花")
-    assert "未重复记录" in out
+    assert "今天已记为已电话，未重复记录" in out
+    code, out, _ = run(capsys, "follow-up", "mark", "张三", "--db", db, "--outcome", "visited",
+                       "--doctor", "李春花")
+    assert "已把今天的记录从已电话改为已上门" in out
     code, out, err = run(capsys, "follow-up", "record", "张三", "--db", db, "--set",
                          "visit_date=2026-11-20", "--set", "sbp=130", "--set", "dbp=80",
                          "--set", "fasting_glucose=6.0", "--json")
