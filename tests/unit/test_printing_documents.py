@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from factories import (
     FIXED_TODAY,
+    Family,
     Practice,
     make_doctor,
     make_household,
@@ -146,14 +147,19 @@ def test_household_cards_of_xinbin_and_guyang_print_their_own_policy(tmp_path: P
     assert "新宾满族自治县2018" in printed["xinbin"] and "固阳县2017" in printed["guyang"]
 
 
-def test_household_card_says_a_lapsed_contract_lapsed(tmp_path: Path) -> None:
-    """A member whose contract ran out reads 到期，请续约 (with the date), not 未签约, and
-    the lapsed doctor is no longer offered as the one to call."""
-    clinic = open_clinic(tmp_path / "lapsed.db")
+def _couple_and_doctor(path: Path) -> tuple[Clinic, Family, Practice]:
+    """赵长顺 (head) and 钱桂芝 in one household, and a doctor, 孙立平, to sign with."""
+    clinic = open_clinic(path)
     village = make_village(clinic)
     family = make_household(clinic, village.village_id, "001", head="赵长顺",
                             members=(("钱桂芝", "配偶", "女"),))
-    old = make_doctor(clinic, "孙立平", "13900000009")
+    return clinic, family, make_doctor(clinic, "孙立平", "13900000009")
+
+
+def test_household_card_says_a_lapsed_contract_lapsed(tmp_path: Path) -> None:
+    """A member whose contract ran out reads 到期，请续约 (with the date), not 未签约, and
+    the lapsed doctor is no longer offered as the one to call."""
+    clinic, family, old = _couple_and_doctor(tmp_path / "lapsed.db")
     contract = sign(clinic, family.head_id, old, start=FIXED_TODAY - dt.timedelta(days=800))
     end_on = clinic.contract(contract).end_on.isoformat()
     assert end_on < FIXED_TODAY.isoformat()
@@ -167,11 +173,7 @@ def test_household_card_says_a_lapsed_contract_lapsed(tmp_path: Path) -> None:
 def test_cards_speak_for_the_contract_that_matters(tmp_path: Path) -> None:
     """A refused renewal is 已解约 on the cards (not the older contract's 到期，请续约); a
     renewal signed early does not hide the contract in force today."""
-    clinic = open_clinic(tmp_path / "ended.db")
-    village = make_village(clinic)
-    family = make_household(clinic, village.village_id, "001", head="赵长顺",
-                            members=(("钱桂芝", "配偶", "女"),))
-    doctor = make_doctor(clinic, "孙立平", "13900000009")
+    clinic, family, doctor = _couple_and_doctor(tmp_path / "ended.db")
     first = sign(clinic, family.head_id, doctor, start=FIXED_TODAY - dt.timedelta(days=400))
     renewal = clinic.renew_contract(first)
     clinic.end_contract(renewal, "refused", FIXED_TODAY)
