@@ -303,6 +303,8 @@ def due_for_text(item: Mapping[str, Any], names: Mapping[str, str] | None = None
     """The conditions the row's reason is about (a combined visit names both)."""
     found = item.get("due_for") or [item.get("condition", "")]
     return "、".join((names or {}).get(c) or codes.label(codes.CONDITIONS, c) for c in found)
+
+
 CONTACT_LABELS = {"called": "已电话", "visited": "已上门", "unreachable": "联系不上"}
 _AGREED = "医生约定的下次随访日期（规则建议："
 
