@@ -334,13 +334,7 @@ def parse_value(field: Field, raw: Any) -> Any:
             raise ValueError(f"{field.label}应为数字")
         return round(value, 2)
     if field.kind == "choice":
-        items = dict(field.choice_items())
-        if raw in items:
-            return raw
-        by_label = {label: code for code, label in items.items()}
-        if raw in by_label:
-            return by_label[raw]
-        raise ValueError(f"{field.label}只能是：{'、'.join(items.values())}")
+        return field.parse_choice(raw)
     return str(raw).strip()
 
 

@@ -15,6 +15,7 @@ class ChoiceField:
     """Mixed into a field spec dataclass that has a ``choices`` attribute."""
 
     choices: Mapping[str, str] | Sequence[str] | None
+    label: str
 
     def choice_items(self) -> list[tuple[str, str]]:
         """(code, label) pairs; a plain list of words uses each word as its own code."""
@@ -23,6 +24,17 @@ class ChoiceField:
         if isinstance(self.choices, Mapping):
             return list(self.choices.items())
         return [(c, c) for c in self.choices]
+
+    def parse_choice(self, raw: str) -> str:
+        """A choice typed as its code or its label, as its code; anything else refused with
+        the labels a doctor may choose from."""
+        items = dict(self.choice_items())
+        if raw in items:
+            return raw
+        by_label = {label: code for code, label in items.items()}
+        if raw in by_label:
+            return by_label[raw]
+        raise ValueError(f"{self.label}只能是：{'、'.join(items.values())}")
 
 
 def num(value: float) -> str:
