@@ -110,10 +110,10 @@ def bounds(profile: Profile, as_of: dt.date, window: int, include_later: bool = 
 _MEASURED = ("hypertension", "diabetes")  # the forms that record BP and glucose
 
 
-def _readings(dues: Sequence[tuple[Any, ...]]) -> tuple[str, float | None]:
-    """(last BP text, last fasting glucose) from the latest hypertension / diabetes visits:
-    a later TB or mental-disorder visit records neither, and must not blank them."""
-    visits = [d[4] for d in dues if d[0] in _MEASURED and d[4] is not None]
+def _readings(visits: Sequence[Any]) -> tuple[str, float | None]:
+    """(last BP text, last fasting glucose) of the newest of `visits` that measured them: a
+    later TB or mental-disorder visit, or a phone visit, records neither and must not blank
+    them."""
     bp = max((v for v in visits if v.sbp and v.dbp), key=lambda v: v.visit_date, default=None)
     glucose = max((v for v in visits if v.fasting_glucose is not None),
                   key=lambda v: v.visit_date, default=None)
@@ -154,8 +154,11 @@ def _patient_items(profile: Profile, as_of: dt.date, horizon: dt.date, include_l
         if first_rule != rule:
             first_label = codes.label(codes.CONDITIONS, chosen[0][1][0])
             rule = f"{rule}；另{first_label}：{first_rule}"
-        bp, glucose = _readings(dues if not per_condition else [
-            d for d in dues if d[0] == condition and own_last is not None])
+        # The list: the latest visit of each disease (all the fast path reads); the register's
+        # row: every visit of its own disease, so a phone visit shows the BP before it.
+        bp, glucose = _readings(
+            [v for v in visits if condition in v.conditions] if per_condition
+            else [d[4] for d in dues if d[0] in _MEASURED and d[4] is not None])
         out.append({
             "id": patient["id"], "name": patient["name"], "sex": patient["sex"],
             "age": ids.age_on(birth, as_of) if birth else None,

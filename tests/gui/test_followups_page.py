@@ -49,6 +49,9 @@ def test_register_lists_filters_records_and_exports(window: MainWindow, qtbot, t
     assert (late["visits_this_year"], late["per_year"]) == (1, 4)
     # Four face-to-face days; the phone call does not count for the yearly number.
     assert rows["李按时", "diabetes"]["visits_this_year"] == 4
+    # The phone call measured glucose only: the BP shown is the one measured the day before.
+    assert rows["李按时", "hypertension"]["last_bp"] == "128/78"
+    assert rows["李按时", "diabetes"]["last_glucose"] == 6.1
     window.grab().save(str(screenshot_dir / "followups-page.png"))
 
     page.show_combo.setCurrentIndex(page.show_combo.findData("behind"))
